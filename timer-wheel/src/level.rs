@@ -122,7 +122,12 @@ mod tests {
     #[test]
     fn slot_start_is_after_elapsed_for_every_level() {
         let elapsed = 123_456_789;
-        for when in [elapsed + 1, elapsed + 64, elapsed + 5000, elapsed + (1 << 30)] {
+        for when in [
+            elapsed + 1,
+            elapsed + 64,
+            elapsed + 5000,
+            elapsed + (1 << 30),
+        ] {
             let level = level_for(elapsed, when).unwrap();
             let slot = slot_for(when, level);
             let start = slot_start(elapsed, level, slot);

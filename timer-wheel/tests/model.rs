@@ -75,7 +75,10 @@ impl Model {
         let due = std::mem::replace(&mut self.queue, later);
         if now == u64::MAX {
             // split_off at (MAX, 0) would keep MAX-deadline timers; all are due.
-            let all: Vec<usize> = due.into_values().chain(self.queue.values().copied()).collect();
+            let all: Vec<usize> = due
+                .into_values()
+                .chain(self.queue.values().copied())
+                .collect();
             self.queue.clear();
             for id in &all {
                 self.live.remove(id);
