@@ -1,11 +1,117 @@
 //! `keen`: an async runtime whose `spawn` is eager.
 //!
-//! This crate will be the one users depend on: `Runtime`, `Builder` and
-//! `Handle`, time, cancel scopes, task groups, sync primitives, task-locals,
-//! the blocking pool and common patterns. It wires `keen-scheduler` (tasks and
-//! workers) to `keen-timer-wheel` (deadlines).
+//! [`spawn`] polls the new future right away, on the calling thread, until
+//! its first `Pending`; only then does the task go to the scheduler. A future
+//! that finishes in its first poll never touches a run queue. Everything else
+//! is what a tokio user expects: [`Runtime`], [`runtime::Builder`],
+//! [`Handle`], [`JoinHandle`](task::JoinHandle), [`spawn_blocking`],
+//! task-locals. Read `docs/eager.md` for what eager spawn changes.
 //!
-//! Status: skeleton. The runtime facade lands with issue 3; see
-//! `docs/architecture.md`.
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use keen::runtime::Builder;
+//!
+//! let rt = Builder::new_current_thread().build().unwrap();
+//! let order = Arc::new(Mutex::new(Vec::new()));
+//! rt.block_on(async {
+//!     let log = order.clone();
+//!     order.lock().unwrap().push("parent before spawn");
+//!     let child = keen::spawn(async move {
+//!         log.lock().unwrap().push("child first step");
+//!         keen::task::yield_now().await;
+//!         log.lock().unwrap().push("child second step");
+//!     });
+//!     order.lock().unwrap().push("parent after spawn");
+//!     child.await.unwrap();
+//! });
+//! assert_eq!(
+//!     *order.lock().unwrap(),
+//!     ["parent before spawn", "child first step", "parent after spawn", "child second step"]
+//! );
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
-#![warn(missing_docs)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    clippy::undocumented_unsafe_blocks
+)]
+
+mod blocking;
+mod context;
+pub mod runtime;
+pub mod task;
+
+use std::future::Future;
+
+pub use context::EnterGuard;
+pub use runtime::{Handle, Runtime};
+use task::JoinHandle;
+
+/// Spawns a task on the current runtime: eagerly polled here until its first
+/// `Pending` when called on a runtime thread, queued otherwise.
+///
+/// # Panics
+/// Outside a runtime, with a message naming the fix.
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Handle::current().spawn(future)
+}
+
+/// Spawns a task on the current runtime without polling it here.
+///
+/// # Panics
+/// Outside a runtime.
+#[track_caller]
+pub fn spawn_lazy<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Handle::current().spawn_lazy(future)
+}
+
+/// Spawns a `!Send` future on the current-thread runtime driven by this
+/// thread. Eager like [`spawn`].
+///
+/// # Panics
+/// Outside a current-thread runtime's `block_on`.
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    Handle::current()
+        .scheduler()
+        .spawn_local(future, keen_scheduler::context::inherited_locals())
+}
+
+/// Runs `f` on the current runtime's blocking pool.
+///
+/// # Panics
+/// Outside a runtime.
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    Handle::current().spawn_blocking(f)
+}
+
+/// Runs `future` to completion on a new current-thread runtime, which is
+/// dropped afterwards. For repeated use, build a [`Runtime`] once.
+///
+/// # Panics
+/// On a runtime thread, or if the runtime cannot be built.
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    runtime::Builder::new_current_thread()
+        .build()
+        .expect("failed to build a current-thread runtime")
+        .block_on(future)
+}

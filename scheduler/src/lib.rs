@@ -1,11 +1,30 @@
 //! `keen-scheduler`: the task machinery under the `keen` runtime.
 //!
-//! This crate will own raw tasks (one allocation each, header first), the eager
-//! first poll and the promotion of a task that returned `Pending`, join handles,
-//! the run queues, the current-thread and the work-stealing multi-thread
-//! schedulers, and worker parking through a driver trait. It knows nothing of
-//! time or cancel scopes; the `keen` crate stacks those on top.
-//!
-//! Status: skeleton. The task core lands with issue 3; see `docs/architecture.md`.
+//! This crate owns raw tasks (one allocation each, header first), the eager
+//! first poll and the promotion of a task that returned `Pending`, join
+//! handles, the run queues, the current-thread and the work-stealing
+//! multi-thread schedulers, and worker parking through a [`park::Driver`].
+//! It knows nothing of time or cancel scopes; the `keen` crate stacks those
+//! on top and is the crate users should depend on.
 #![deny(unsafe_op_in_unsafe_fn)]
-#![warn(missing_docs)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    clippy::undocumented_unsafe_blocks
+)]
+
+pub mod config;
+pub mod context;
+mod current_thread;
+mod handle;
+pub mod locals;
+mod loom;
+mod metrics;
+mod multi_thread;
+pub mod park;
+mod scheduler_context;
+pub mod task;
+
+pub use config::{Config, UnhandledPanic};
+pub use handle::{Flavor, Handle, NESTED_BLOCK_ON, Scheduler};
+pub use metrics::MetricsSnapshot;

@@ -1,0 +1,42 @@
+//! Which keen runtime this thread is in: set by `block_on`, on every worker
+//! and blocking-pool thread, and by [`Handle::enter`]. It answers
+//! [`Handle::current`] (and so the free `keen::spawn`), never "which task is
+//! current" — that lives with the task itself (see `keen-scheduler`).
+
+use std::cell::RefCell;
+
+use crate::runtime::Handle;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+/// The handle of the runtime this thread is in.
+pub(crate) fn current() -> Option<Handle> {
+    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+}
+
+/// Makes `handle` current on this thread for the guard's lifetime.
+pub(crate) fn enter(handle: Handle) -> EnterGuard {
+    let prev = CURRENT.with(|c| c.replace(Some(handle)));
+    EnterGuard { prev }
+}
+
+/// Makes `handle` current on this thread for good (runtime-owned threads).
+pub(crate) fn set_thread_handle(handle: Option<Handle>) {
+    let _ = CURRENT.try_with(|c| *c.borrow_mut() = handle);
+}
+
+/// Restores the previously current runtime when dropped.
+#[must_use = "the runtime stays current only while the guard lives"]
+#[derive(Debug)]
+pub struct EnterGuard {
+    prev: Option<Handle>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
+    }
+}

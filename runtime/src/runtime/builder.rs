@@ -1,0 +1,225 @@
+//! [`Builder`]: every runtime setting, with tokio's names where tokio has one.
+
+use std::fmt;
+use std::io;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use keen_scheduler::park::ParkThread;
+use keen_scheduler::{Config, Scheduler, UnhandledPanic};
+
+use super::{Handle, Runtime};
+use crate::blocking::{BlockingConfig, BlockingPool};
+use crate::context;
+use crate::runtime::handle::HandleInner;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    CurrentThread,
+    MultiThread,
+}
+
+type Hook = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// Builds a [`Runtime`].
+///
+/// ```
+/// use keen::runtime::Builder;
+///
+/// let rt = Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .thread_name("my-worker")
+///     .eager_depth(16)
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { keen::spawn(async { 1 }).await.unwrap() }), 1);
+/// ```
+pub struct Builder {
+    kind: Kind,
+    config: Config,
+    worker_threads: Option<usize>,
+    max_blocking_threads: usize,
+    keep_alive: Duration,
+    thread_name: Arc<dyn Fn() -> String + Send + Sync + 'static>,
+    thread_stack_size: Option<usize>,
+    on_thread_start: Option<Hook>,
+    on_thread_stop: Option<Hook>,
+}
+
+impl Builder {
+    /// A runtime whose tasks all run on the thread inside `block_on`.
+    pub fn new_current_thread() -> Builder {
+        Builder::new(Kind::CurrentThread)
+    }
+
+    /// A runtime with work-stealing worker threads (one per core unless
+    /// [`worker_threads`](Self::worker_threads) says otherwise).
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(Kind::MultiThread)
+    }
+
+    fn new(kind: Kind) -> Builder {
+        Builder {
+            kind,
+            config: Config::default(),
+            worker_threads: None,
+            max_blocking_threads: 512,
+            keep_alive: Duration::from_secs(10),
+            thread_name: Arc::new(|| "keen-runtime-worker".to_owned()),
+            thread_stack_size: None,
+            on_thread_start: None,
+            on_thread_stop: None,
+        }
+    }
+
+    /// Number of worker threads of a multi-thread runtime.
+    ///
+    /// # Panics
+    /// If `n` is 0.
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "worker_threads must be at least 1");
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Whether `spawn` polls a new task in place before returning (default
+    /// `true`). With `false`, keen schedules like tokio.
+    pub fn eager(&mut self, eager: bool) -> &mut Self {
+        self.config.eager = eager;
+        self
+    }
+
+    /// How many eager spawns may nest on one thread before `spawn` queues
+    /// instead (default [`keen_scheduler::config::DEFAULT_EAGER_DEPTH`]).
+    pub fn eager_depth(&mut self, depth: u32) -> &mut Self {
+        self.config.eager_depth = depth;
+        self
+    }
+
+    /// Most threads the blocking pool may run at once (default 512).
+    ///
+    /// # Panics
+    /// If `n` is 0.
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "max_blocking_threads must be at least 1");
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before it exits
+    /// (default 10 s).
+    pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Self {
+        self.keep_alive = keep_alive;
+        self
+    }
+
+    /// Name of the runtime's threads.
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        self.thread_name = Arc::new(move || name.clone());
+        self
+    }
+
+    /// A function naming the runtime's threads.
+    pub fn thread_name_fn(&mut self, f: impl Fn() -> String + Send + Sync + 'static) -> &mut Self {
+        self.thread_name = Arc::new(f);
+        self
+    }
+
+    /// Stack size of the runtime's threads, in bytes.
+    pub fn thread_stack_size(&mut self, size: usize) -> &mut Self {
+        self.thread_stack_size = Some(size);
+        self
+    }
+
+    /// Runs first on every thread the runtime starts.
+    pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs last on every thread the runtime starts.
+    pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// What to do when a task panics and no `JoinHandle` will see it.
+    pub fn unhandled_panic(&mut self, policy: UnhandledPanic) -> &mut Self {
+        self.config.unhandled_panic = policy;
+        self
+    }
+
+    /// Builds the runtime and starts its threads.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        // Runtime threads need the handle, which needs the scheduler: the
+        // hooks read it from a slot filled before any thread starts.
+        let slot: Arc<OnceLock<Handle>> = Arc::new(OnceLock::new());
+        let start = thread_start_hook(slot.clone(), self.on_thread_start.clone());
+        let stop = thread_stop_hook(self.on_thread_stop.clone());
+
+        let mut config = self.config.clone();
+        if let Some(n) = self.worker_threads {
+            config.worker_threads = n;
+        }
+        config.thread_name = self.thread_name.clone();
+        config.thread_stack_size = self.thread_stack_size;
+        config.on_thread_start = Some(start.clone());
+        config.on_thread_stop = Some(stop.clone());
+
+        let driver = Box::new(ParkThread::new());
+        let scheduler = match self.kind {
+            Kind::CurrentThread => Scheduler::new_current_thread(config, driver),
+            Kind::MultiThread => Scheduler::new_multi_thread(config, driver),
+        };
+        let blocking = BlockingPool::new(BlockingConfig {
+            max_threads: self.max_blocking_threads,
+            keep_alive: self.keep_alive,
+            thread_name: self.thread_name.clone(),
+            thread_stack_size: self.thread_stack_size,
+            on_thread_start: Some(start),
+            on_thread_stop: Some(stop),
+        });
+        let handle = Handle {
+            inner: Arc::new(HandleInner {
+                scheduler: scheduler.handle(),
+                blocking: blocking.spawner(),
+            }),
+        };
+        let _ = slot.set(handle.clone());
+        scheduler.launch()?;
+        Ok(Runtime::from_parts(scheduler, blocking, handle))
+    }
+}
+
+fn thread_start_hook(slot: Arc<OnceLock<Handle>>, user: Option<Hook>) -> Hook {
+    Arc::new(move || {
+        context::set_thread_handle(slot.get().cloned());
+        if let Some(user) = &user {
+            user();
+        }
+    })
+}
+
+fn thread_stop_hook(user: Option<Hook>) -> Hook {
+    Arc::new(move || {
+        if let Some(user) = &user {
+            user();
+        }
+        context::set_thread_handle(None);
+    })
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("kind", &self.kind)
+            .field("config", &self.config)
+            .field("worker_threads", &self.worker_threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("keep_alive", &self.keep_alive)
+            .finish_non_exhaustive()
+    }
+}

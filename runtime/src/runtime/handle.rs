@@ -1,0 +1,171 @@
+//! [`Handle`]: a cloneable, thread-safe reference to a runtime, with the
+//! spawn entry points every other API builds on.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use futures_task::{FutureObj, LocalFutureObj, LocalSpawn, Spawn, SpawnError};
+use keen_scheduler::context::inherited_locals;
+use keen_scheduler::task::{self as raw_task, JoinHandle};
+use keen_scheduler::{Flavor, Handle as SchedulerHandle};
+
+use crate::blocking::BlockingSpawner;
+use crate::context::{self, EnterGuard};
+use crate::runtime::RuntimeMetrics;
+
+/// A reference to a runtime, usable from any thread.
+///
+/// ```
+/// let rt = keen::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// let joined = std::thread::spawn(move || {
+///     // Not a runtime thread: the task is queued, not polled here.
+///     let task = handle.spawn(async { 6 * 7 });
+///     handle.block_on(task).unwrap()
+/// })
+/// .join()
+/// .unwrap();
+/// assert_eq!(joined, 42);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: Arc<HandleInner>,
+}
+
+pub(crate) struct HandleInner {
+    pub(crate) scheduler: SchedulerHandle,
+    pub(crate) blocking: BlockingSpawner,
+}
+
+/// Message of the panic raised by spawning outside any runtime.
+const NO_RUNTIME: &str = "there is no keen runtime on this thread: call this from inside \
+     `Runtime::block_on` or a task, or spawn through a `Handle` (`rt.handle().spawn(..)`)";
+
+/// Error of [`Handle::try_current`]: this thread is not in a keen runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(NO_RUNTIME)
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+impl Handle {
+    /// The handle of the runtime this thread is in.
+    ///
+    /// # Panics
+    /// Outside a runtime, with a message naming the fix; see
+    /// [`try_current`](Self::try_current) for the fallible form.
+    #[track_caller]
+    pub fn current() -> Handle {
+        context::current().unwrap_or_else(|| panic!("{NO_RUNTIME}"))
+    }
+
+    /// The handle of the runtime this thread is in, or an error.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::current().ok_or(TryCurrentError(()))
+    }
+
+    /// Makes this runtime current on this thread until the guard drops, so
+    /// free functions such as [`crate::spawn`] find it.
+    pub fn enter(&self) -> EnterGuard {
+        context::enter(self.clone())
+    }
+
+    /// Spawns a task. On one of this runtime's threads (a worker, or inside
+    /// its `block_on`) the task is polled here and now until its first
+    /// `Pending` (eager spawn; see `docs/eager.md`); elsewhere it is queued.
+    /// The child starts with a copy of the caller's task-locals.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.scheduler.spawn(future, inherited_locals())
+    }
+
+    /// Spawns a task without polling it here: it is queued, as in tokio.
+    /// Use it where the eager first step would run at the wrong moment, e.g.
+    /// while holding a lock or a `RefCell` borrow the child also takes.
+    pub fn spawn_lazy<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.scheduler.spawn_lazy(future, inherited_locals())
+    }
+
+    /// Runs `f` on the runtime's blocking pool, with the caller's
+    /// task-locals. The handle yields its result (or its panic).
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (task, handle) = raw_task::blocking(f, inherited_locals());
+        // If the pool is shut down the job (and with it the task) is
+        // dropped, which cancels the task: its handle reports that.
+        let _ = self.inner.blocking.spawn(Box::new(move || task.run()));
+        handle
+    }
+
+    /// Runs `future` to completion on this thread. On a current-thread
+    /// runtime this thread drives the tasks meanwhile.
+    ///
+    /// # Panics
+    /// On a runtime thread (a worker, or inside another `block_on`). Inside
+    /// a `spawn_blocking` closure it works.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = self.enter();
+        self.inner.scheduler.block_on(future)
+    }
+
+    /// The runtime's counters.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::new(
+            self.inner.scheduler.metrics(),
+            self.inner.blocking.num_threads(),
+        )
+    }
+
+    /// Which scheduler flavour the runtime uses.
+    pub fn flavor(&self) -> Flavor {
+        self.inner.scheduler.flavor()
+    }
+
+    pub(crate) fn scheduler(&self) -> &SchedulerHandle {
+        &self.inner.scheduler
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("flavor", &self.flavor())
+            .finish()
+    }
+}
+
+impl Spawn for Handle {
+    fn spawn_obj(&self, future: FutureObj<'static, ()>) -> Result<(), SpawnError> {
+        drop(self.spawn(future));
+        Ok(())
+    }
+}
+
+impl LocalSpawn for Handle {
+    /// Spawns a `!Send` future; fails unless this is a current-thread
+    /// runtime driven by the calling thread.
+    fn spawn_local_obj(&self, future: LocalFutureObj<'static, ()>) -> Result<(), SpawnError> {
+        if self.flavor() != Flavor::CurrentThread || !self.inner.scheduler.is_runtime_thread() {
+            return Err(SpawnError::shutdown());
+        }
+        drop(self.inner.scheduler.spawn_local(future, inherited_locals()));
+        Ok(())
+    }
+}

@@ -1,0 +1,40 @@
+//! [`RuntimeMetrics`]: the scheduler's counters plus the blocking pool's.
+
+use keen_scheduler::MetricsSnapshot;
+
+/// A copy of a runtime's counters, from [`Runtime::metrics`](crate::Runtime::metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuntimeMetrics {
+    /// Tasks spawned (eager and lazy; blocking closures excluded).
+    pub spawned: u64,
+    /// Tasks that finished during their eager first poll: never queued.
+    pub eager_completed: u64,
+    /// Tasks promoted after their eager poll returned `Pending`.
+    pub promoted: u64,
+    /// Polls run from the scheduler's queues (eager polls excluded).
+    pub polls: u64,
+    /// Tasks a worker took from a sibling's queue.
+    pub steals: u64,
+    /// Times a worker parked for lack of work.
+    pub parks: u64,
+    /// Tasks queued or promoted that have not finished.
+    pub live_tasks: usize,
+    /// Threads in the blocking pool right now.
+    pub blocking_threads: usize,
+}
+
+impl RuntimeMetrics {
+    pub(crate) fn new(s: MetricsSnapshot, blocking_threads: usize) -> RuntimeMetrics {
+        RuntimeMetrics {
+            spawned: s.spawned,
+            eager_completed: s.eager_completed,
+            promoted: s.promoted,
+            polls: s.polls,
+            steals: s.steals,
+            parks: s.parks,
+            live_tasks: s.live_tasks,
+            blocking_threads,
+        }
+    }
+}

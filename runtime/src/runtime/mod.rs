@@ -1,0 +1,143 @@
+//! [`Runtime`]: owns a scheduler and a blocking pool; [`Builder`] makes
+//! one; [`Handle`] refers to one from anywhere.
+
+mod builder;
+mod handle;
+mod metrics;
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+pub use builder::Builder;
+pub use handle::{Handle, TryCurrentError};
+pub use keen_scheduler::task::JoinHandle;
+pub use keen_scheduler::{Flavor, UnhandledPanic};
+pub use metrics::RuntimeMetrics;
+
+use crate::blocking::BlockingPool;
+use crate::context::EnterGuard;
+use keen_scheduler::Scheduler;
+
+/// A keen runtime: a scheduler (current-thread or work-stealing), and one
+/// blocking pool shared by everything that runs on it.
+///
+/// Dropping the runtime shuts it down: every task's future is dropped
+/// exactly once, on the dropping thread with the runtime current, and
+/// pending `JoinHandle`s yield a cancelled error. Blocking closures already
+/// running are waited for (use [`shutdown_timeout`](Self::shutdown_timeout)
+/// to bound that).
+///
+/// ```
+/// let rt = keen::Runtime::new().unwrap();
+/// let out = rt.block_on(async {
+///     let child = keen::spawn(async { "eager" });
+///     // Ready in its first poll: finished before `spawn` returned.
+///     assert!(child.is_finished());
+///     child.await.unwrap()
+/// });
+/// assert_eq!(out, "eager");
+/// ```
+pub struct Runtime {
+    scheduler: Scheduler,
+    blocking: Option<BlockingPool>,
+    handle: Handle,
+}
+
+impl Runtime {
+    /// A multi-thread runtime with one worker per core.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new_multi_thread().build()
+    }
+
+    pub(crate) fn from_parts(
+        scheduler: Scheduler,
+        blocking: BlockingPool,
+        handle: Handle,
+    ) -> Runtime {
+        Runtime {
+            scheduler,
+            blocking: Some(blocking),
+            handle,
+        }
+    }
+
+    /// The runtime's handle.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Runs `future` to completion on this thread, with this runtime
+    /// current. Tasks it spawns are eager (this thread is a runtime thread
+    /// for as long as `block_on` runs).
+    ///
+    /// # Panics
+    /// On a runtime thread (a worker, or inside another `block_on`).
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = self.enter();
+        self.scheduler.block_on(future)
+    }
+
+    /// Spawns a task; see [`Handle::spawn`].
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Runs `f` on the blocking pool; see [`Handle::spawn_blocking`].
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
+    /// Makes this runtime current on this thread until the guard drops.
+    pub fn enter(&self) -> EnterGuard {
+        self.handle.enter()
+    }
+
+    /// The runtime's counters.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
+    }
+
+    /// Shuts down, waiting at most `timeout` for worker threads and running
+    /// blocking closures; whatever still runs after that is left behind.
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    /// Shuts down without waiting for running blocking closures.
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(Duration::ZERO);
+    }
+
+    fn shutdown(&mut self, timeout: Option<Duration>) {
+        let _enter = self.enter();
+        self.scheduler.shutdown(timeout);
+        if let Some(mut blocking) = self.blocking.take() {
+            blocking.shutdown(timeout);
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("flavor", &self.handle.flavor())
+            .finish()
+    }
+}

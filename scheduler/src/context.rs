@@ -1,0 +1,140 @@
+//! Thread-local context: which task this thread is polling right now (its id
+//! and task-locals), how deep eager spawns are nested here, and which
+//! scheduler this thread belongs to.
+//!
+//! The current-task context is *swapped*, never shared: whoever polls a task
+//! (the eager spawner or a worker) installs the task's context for the length
+//! of the poll and puts the previous one back on every exit path, panics
+//! included, through [`CurrentGuard`]. It is used to answer `task::id()` and
+//! task-local lookups; it is never used to decide what to cancel.
+
+use std::cell::{Cell, UnsafeCell};
+use std::ptr;
+
+use crate::locals::{LocalKeyId, LocalValue, Locals};
+use crate::task::Id;
+
+/// What "the current task" means while a poll is under way.
+#[derive(Clone, Copy)]
+pub(crate) struct Current {
+    pub(crate) id: Option<Id>,
+    /// The polled task's locals; null outside any task or `block_on`.
+    pub(crate) locals: *const UnsafeCell<Locals>,
+}
+
+impl Current {
+    const NONE: Current = Current {
+        id: None,
+        locals: ptr::null(),
+    };
+}
+
+thread_local! {
+    static CURRENT: Cell<Current> = const { Cell::new(Current::NONE) };
+    static EAGER_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Restores the previous current-task context when dropped.
+pub(crate) struct CurrentGuard {
+    prev: Current,
+}
+
+impl CurrentGuard {
+    /// Installs `current` until the guard drops.
+    #[inline]
+    pub(crate) fn enter(current: Current) -> CurrentGuard {
+        let prev = CURRENT.with(|c| c.replace(current));
+        CurrentGuard { prev }
+    }
+}
+
+impl Drop for CurrentGuard {
+    #[inline]
+    fn drop(&mut self) {
+        let prev = self.prev;
+        // `try_with`: a task dropped during thread teardown must not abort.
+        let _ = CURRENT.try_with(|c| c.set(prev));
+    }
+}
+
+/// The id of the task being polled on this thread, if any.
+pub fn try_current_id() -> Option<Id> {
+    CURRENT.try_with(|c| c.get().id).ok().flatten()
+}
+
+/// Runs `f` with the current task's locals, or `None` outside a task or
+/// `block_on`. Crate-private: `f` is always one of the short closures below,
+/// which run no user code (no drops of user values) while the borrow lives.
+fn with_current_locals<R>(f: impl FnOnce(Option<&mut Locals>) -> R) -> R {
+    let ptr = CURRENT.try_with(|c| c.get().locals).unwrap_or(ptr::null());
+    if ptr.is_null() {
+        return f(None);
+    }
+    // SAFETY: `ptr` was installed by a `CurrentGuard` for the poll now under
+    // way on this thread and points into the polled task's header (or the
+    // `block_on` frame); that task is RUNNING, so only this thread touches
+    // its locals, and the guard outlives this call. The closures passed here
+    // cannot re-enter this function, so the `&mut` is unique while it lives.
+    f(Some(unsafe { &mut *(*ptr).get() }))
+}
+
+/// Error of a task-local access made outside any task or `block_on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoTaskError;
+
+impl std::fmt::Display for NoTaskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("task-locals can only be used inside a keen task or `block_on`")
+    }
+}
+
+impl std::error::Error for NoTaskError {}
+
+/// The current task's value under `key`.
+pub fn local_get(key: LocalKeyId) -> Result<Option<LocalValue>, NoTaskError> {
+    with_current_locals(|l| l.map(|l| l.get(key).cloned()).ok_or(NoTaskError))
+}
+
+/// Sets the current task's value under `key`; returns the previous value,
+/// which the caller drops after the borrow has ended.
+pub fn local_insert(key: LocalKeyId, value: LocalValue) -> Result<Option<LocalValue>, NoTaskError> {
+    with_current_locals(|l| l.map(|l| l.insert(key, value)).ok_or(NoTaskError))
+}
+
+/// Removes the current task's value under `key`, returning it.
+pub fn local_remove(key: LocalKeyId) -> Result<Option<LocalValue>, NoTaskError> {
+    with_current_locals(|l| l.map(|l| l.remove(key)).ok_or(NoTaskError))
+}
+
+/// A copy of the current task's locals (empty outside a task), for a child
+/// about to be spawned.
+pub fn inherited_locals() -> Locals {
+    with_current_locals(|l| l.map(|l| l.clone()).unwrap_or_default())
+}
+
+/// Counts one level of eager-spawn nesting on this thread while alive.
+pub(crate) struct EagerDepthGuard(());
+
+impl EagerDepthGuard {
+    /// Enters one more level if the depth stays within `limit`.
+    #[inline]
+    pub(crate) fn try_enter(limit: u32) -> Option<EagerDepthGuard> {
+        EAGER_DEPTH
+            .try_with(|d| {
+                let depth = d.get();
+                (depth < limit).then(|| {
+                    d.set(depth + 1);
+                    EagerDepthGuard(())
+                })
+            })
+            .ok()
+            .flatten()
+    }
+}
+
+impl Drop for EagerDepthGuard {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = EAGER_DEPTH.try_with(|d| d.set(d.get() - 1));
+    }
+}

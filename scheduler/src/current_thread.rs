@@ -1,0 +1,375 @@
+//! The current-thread scheduler: every task runs on the thread that calls
+//! `block_on`. A local FIFO queue serves wakes from that thread; a locked
+//! remote queue serves `Handle::spawn` and wakes from any other thread, which
+//! also unpark the driver. Only one thread drives the scheduler at a time
+//! (it holds the `Core`); a concurrent `block_on` waits for the core while
+//! polling its own future.
+
+use std::any::Any;
+use std::cell::{RefCell, UnsafeCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::*};
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::thread::{self, ThreadId};
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::config::{Config, UnhandledPanic};
+use crate::context::{Current, CurrentGuard};
+use crate::locals::Locals;
+use crate::metrics::{Metrics, MetricsSnapshot};
+use crate::park::{Driver, Parker, SharedDriver};
+use crate::scheduler_context::{self, SchedulerContext};
+use crate::task::{self, Id, Notified, OwnedTasks, Schedule, Task};
+
+/// State shared by the runtime, its handles and its tasks.
+pub(crate) struct Shared {
+    remote: Mutex<Remote>,
+    owned: OwnedTasks,
+    parker: Parker,
+    pub(crate) config: Config,
+    pub(crate) metrics: Metrics,
+    /// The `block_on` future was woken.
+    woken: AtomicBool,
+    /// An unhandled panic asked for shutdown (`UnhandledPanic::ShutdownRuntime`).
+    panicked: AtomicBool,
+    /// The thread that owns `!Send` tasks spawned with `spawn_local`, once any.
+    local_owner: Mutex<Option<ThreadId>>,
+    /// The core, while no thread drives the scheduler.
+    core: Mutex<Option<Box<Core>>>,
+    core_released: Condvar,
+}
+
+struct Remote {
+    tasks: VecDeque<Notified>,
+    closed: bool,
+}
+
+/// What the driving thread owns.
+struct Core {
+    local: VecDeque<Notified>,
+    tick: u32,
+}
+
+/// This scheduler's entry in the thread's scheduler context.
+pub(crate) struct Context {
+    pub(crate) shared: Arc<Shared>,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+/// A current-thread scheduler.
+pub(crate) struct CurrentThread {
+    shared: Arc<Shared>,
+}
+
+impl CurrentThread {
+    pub(crate) fn new(config: Config, driver: Box<dyn Driver>) -> CurrentThread {
+        let parker = Parker::new(SharedDriver::new(driver));
+        CurrentThread {
+            shared: Arc::new(Shared {
+                remote: Mutex::new(Remote {
+                    tasks: VecDeque::new(),
+                    closed: false,
+                }),
+                owned: OwnedTasks::new(),
+                parker,
+                config,
+                metrics: Metrics::default(),
+                woken: AtomicBool::new(false),
+                panicked: AtomicBool::new(false),
+                local_owner: Mutex::new(None),
+                core: Mutex::new(Some(Box::new(Core {
+                    local: VecDeque::new(),
+                    tick: 0,
+                }))),
+                core_released: Condvar::new(),
+            }),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Runs `future` to completion on this thread, driving every task.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.shared.block_on(future)
+    }
+
+    /// Drops every task's future (on this thread, in the runtime's context),
+    /// then every queued wake, then shuts the driver down.
+    pub(crate) fn shutdown(&self) {
+        let Some(core) = self.shared.core.lock().take() else {
+            return; // already shut down
+        };
+        let shared = &*self.shared;
+        let owner = *shared.local_owner.lock();
+        if let Some(owner) = owner {
+            if owner != thread::current().id() {
+                // `!Send` futures may not be dropped here; leak them rather
+                // than break their thread affinity.
+                eprintln!(
+                    "keen: runtime with `spawn_local` tasks dropped on another thread; those tasks are leaked"
+                );
+                return;
+            }
+        }
+        let ctx = SchedulerContext::CurrentThread(Context {
+            shared: self.shared.clone(),
+            core: RefCell::new(Some(core)),
+        });
+        scheduler_context::enter(&ctx, || {
+            for task in shared.owned.close_and_take_all() {
+                task.shutdown();
+            }
+            let SchedulerContext::CurrentThread(cx) = &ctx else {
+                unreachable!()
+            };
+            // Drop queued wakes; their tasks are complete now.
+            while cx.next_task().is_some() {}
+            let remote = {
+                let mut remote = shared.remote.lock();
+                remote.closed = true;
+                std::mem::take(&mut remote.tasks)
+            };
+            drop(remote);
+        });
+        shared.parker.shared_driver().shutdown();
+    }
+}
+
+impl Drop for CurrentThread {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Puts the core back when `block_on` ends, unwinding included.
+struct ReturnCore<'a> {
+    shared: &'a Shared,
+    ctx: &'a SchedulerContext,
+}
+
+impl Drop for ReturnCore<'_> {
+    fn drop(&mut self) {
+        let SchedulerContext::CurrentThread(cx) = self.ctx else {
+            unreachable!()
+        };
+        if let Some(core) = cx.core.borrow_mut().take() {
+            *self.shared.core.lock() = Some(core);
+            self.shared.core_released.notify_all();
+        }
+    }
+}
+
+struct ThreadWaker(thread::Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+impl Context {
+    /// Next task: the remote queue first every `global_queue_interval`
+    /// ticks (fairness), else local first.
+    fn next_task(&self) -> Option<Notified> {
+        let mut core = self.core.borrow_mut();
+        let core = core.as_mut()?;
+        core.tick = core.tick.wrapping_add(1);
+        let shared = &self.shared;
+        if core.tick % shared.config.global_queue_interval == 0 {
+            shared.pop_remote().or_else(|| core.local.pop_front())
+        } else {
+            core.local.pop_front().or_else(|| shared.pop_remote())
+        }
+    }
+}
+
+impl Shared {
+    /// Runs `future` to completion on this thread, driving every task.
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        let mut future = pin!(future);
+        loop {
+            // Bind first: a guard in the `if let` scrutinee would live
+            // through the body and deadlock `ReturnCore`.
+            let core = self.core.lock().take();
+            if let Some(core) = core {
+                let ctx = SchedulerContext::CurrentThread(Context {
+                    shared: self.clone(),
+                    core: RefCell::new(Some(core)),
+                });
+                let _return_core = ReturnCore {
+                    shared: self,
+                    ctx: &ctx,
+                };
+                return scheduler_context::enter(&ctx, || self.drive(&ctx, future.as_mut()));
+            }
+            // Another thread drives the scheduler: poll our own future until
+            // it is ready or the core comes back.
+            let waiter = Arc::new(ThreadWaker(thread::current()));
+            let waker = Waker::from(waiter);
+            if let Poll::Ready(out) = future.as_mut().poll(&mut TaskContext::from_waker(&waker)) {
+                return out;
+            }
+            let mut core = self.core.lock();
+            if core.is_none() {
+                self.core_released
+                    .wait_for(&mut core, Duration::from_millis(10));
+            }
+        }
+    }
+
+    fn drive<F: Future>(
+        self: &Arc<Self>,
+        ctx: &SchedulerContext,
+        mut future: std::pin::Pin<&mut F>,
+    ) -> F::Output {
+        let SchedulerContext::CurrentThread(cx) = ctx else {
+            unreachable!()
+        };
+        let shared = &**self;
+        let waker = Waker::from(self.clone());
+        let mut task_cx = TaskContext::from_waker(&waker);
+        let root_locals = UnsafeCell::new(Locals::new());
+        shared.woken.store(true, SeqCst);
+        loop {
+            if shared.woken.swap(false, AcqRel) {
+                let _current = CurrentGuard::enter(Current {
+                    id: None,
+                    locals: &root_locals,
+                });
+                if let Poll::Ready(out) = future.as_mut().poll(&mut task_cx) {
+                    return out;
+                }
+            }
+            let mut ran = 0;
+            while ran < shared.config.event_interval {
+                shared.check_panicked();
+                if shared.woken.load(Acquire) {
+                    break;
+                }
+                let Some(task) = cx.next_task() else { break };
+                Metrics::inc(&shared.metrics.polls);
+                task.run();
+                ran += 1;
+            }
+            if shared.woken.load(Acquire) {
+                shared.parker.shared_driver().poll_events();
+                continue;
+            }
+            if ran == 0 {
+                // Idle: park. Wakes meanwhile go to the remote queue, and the
+                // parker's token makes any wake since the check count.
+                let core = cx.core.borrow_mut().take();
+                Metrics::inc(&shared.metrics.parks);
+                shared.parker.park(None);
+                *cx.core.borrow_mut() = core;
+            } else {
+                shared.parker.shared_driver().poll_events();
+            }
+        }
+    }
+
+    fn pop_remote(&self) -> Option<Notified> {
+        self.remote.lock().tasks.pop_front()
+    }
+
+    fn check_panicked(&self) {
+        if self.panicked.load(Acquire) {
+            panic!(
+                "a spawned task panicked and the runtime is configured to shut down on \
+                 unhandled panics (UnhandledPanic::ShutdownRuntime)"
+            );
+        }
+    }
+
+    /// Whether this thread is the one driving this scheduler right now.
+    pub(crate) fn is_current_thread(self: &Arc<Self>) -> bool {
+        scheduler_context::with(
+            |ctx| matches!(ctx, Some(SchedulerContext::CurrentThread(cx)) if Arc::ptr_eq(&cx.shared, self)),
+        )
+    }
+
+    /// Records that `!Send` tasks live on this thread.
+    pub(crate) fn claim_local_owner(&self) {
+        let me = thread::current().id();
+        let mut owner = self.local_owner.lock();
+        match *owner {
+            None => *owner = Some(me),
+            Some(o) => assert_eq!(
+                o, me,
+                "spawn_local: the runtime's local tasks live on another thread"
+            ),
+        }
+    }
+
+    pub(crate) fn metrics(&self) -> MetricsSnapshot {
+        self.metrics.snapshot(self.owned.len())
+    }
+}
+
+impl Wake for Shared {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Release);
+        self.parker.unpark();
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn bind(&self, task: Task) -> Result<(), Task> {
+        self.owned.bind(task)
+    }
+
+    fn release(&self, task: NonNull<task::Header>) -> Option<Task> {
+        self.owned.remove(task)
+    }
+
+    fn schedule(&self, task: Notified, _yielded: bool) {
+        let task = scheduler_context::with(|ctx| match ctx {
+            Some(SchedulerContext::CurrentThread(cx)) if Arc::ptr_eq(&cx.shared, self) => {
+                match cx.core.borrow_mut().as_mut() {
+                    Some(core) => {
+                        core.local.push_back(task);
+                        None
+                    }
+                    None => Some(task),
+                }
+            }
+            _ => Some(task),
+        });
+        if let Some(task) = task {
+            let mut remote = self.remote.lock();
+            if remote.closed {
+                drop(remote);
+                drop(task); // shut down: the task is or will be cancelled
+                return;
+            }
+            remote.tasks.push_back(task);
+            drop(remote);
+            self.parker.unpark();
+        }
+    }
+
+    fn unhandled_panic(&self, id: Id, payload: &(dyn Any + Send)) {
+        match self.config.unhandled_panic {
+            UnhandledPanic::Print => task::print_unhandled_panic(id, payload),
+            UnhandledPanic::Ignore => {}
+            UnhandledPanic::ShutdownRuntime => {
+                task::print_unhandled_panic(id, payload);
+                self.panicked.store(true, Release);
+                self.woken.store(true, Release);
+                self.parker.unpark();
+            }
+        }
+    }
+}

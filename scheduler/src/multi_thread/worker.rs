@@ -1,0 +1,256 @@
+//! One worker thread: its core (LIFO slot, local deque, tick), its run loop
+//! (LIFO slot, local queue, injector every `global_queue_interval` ticks for
+//! fairness, then stealing half of a random sibling's queue), and parking.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use crossbeam_deque::{Steal, Worker};
+
+use super::Shared;
+use crate::metrics::Metrics;
+use crate::park::Parker;
+use crate::scheduler_context::{self, SchedulerContext};
+use crate::task::Notified;
+
+/// Consecutive LIFO-slot polls before the slot yields to the queue, so two
+/// tasks waking each other cannot starve the rest.
+const MAX_LIFO_POLLS: u32 = 3;
+
+/// What a worker owns; moves with the worker thread.
+pub(crate) struct Core {
+    pub(crate) index: usize,
+    pub(crate) lifo: Option<Notified>,
+    pub(crate) local: Worker<Notified>,
+    pub(crate) parker: Parker,
+    tick: u32,
+    lifo_polls: u32,
+    searching: bool,
+    rng: u32,
+}
+
+impl Core {
+    pub(crate) fn new(index: usize, parker: Parker) -> Core {
+        Core {
+            index,
+            lifo: None,
+            local: Worker::new_fifo(),
+            parker,
+            tick: 0,
+            lifo_polls: 0,
+            searching: false,
+            rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
+        }
+    }
+
+    fn next_random(&mut self, bound: usize) -> usize {
+        // xorshift32: only spreads steal attempts, needs no quality.
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 17;
+        self.rng ^= self.rng << 5;
+        self.rng as usize % bound
+    }
+
+    fn has_local_work(&self) -> bool {
+        self.lifo.is_some() || !self.local.is_empty()
+    }
+}
+
+/// This worker's entry in the thread's scheduler context.
+pub(crate) struct Context {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) core: RefCell<Option<Box<Core>>>,
+}
+
+/// The worker thread's body.
+pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
+    if let Some(hook) = &shared.config.on_thread_start {
+        hook();
+    }
+    let ctx = SchedulerContext::MultiThread(Context {
+        shared: shared.clone(),
+        core: RefCell::new(Some(core)),
+    });
+    scheduler_context::enter(&ctx, || {
+        let SchedulerContext::MultiThread(cx) = &ctx else {
+            unreachable!()
+        };
+        cx.run_loop();
+    });
+    let SchedulerContext::MultiThread(cx) = ctx else {
+        unreachable!()
+    };
+    if let Some(core) = cx.core.into_inner() {
+        shared.return_core(core);
+    }
+    if let Some(hook) = &shared.config.on_thread_stop {
+        hook();
+    }
+}
+
+impl Context {
+    fn run_loop(&self) {
+        let shared = &*self.shared;
+        while !shared.is_shutdown() {
+            let task = self.next_local_or_global().or_else(|| self.steal());
+            match task {
+                Some(task) => {
+                    self.found_work();
+                    Metrics::inc(&shared.metrics.polls);
+                    task.run();
+                    self.maintenance();
+                }
+                None => self.park(),
+            }
+        }
+    }
+
+    fn with_core<R>(&self, f: impl FnOnce(&mut Core) -> R) -> R {
+        let mut core = self.core.borrow_mut();
+        f(core.as_mut().expect("worker core present while running"))
+    }
+
+    fn next_local_or_global(&self) -> Option<Notified> {
+        let shared = &*self.shared;
+        self.with_core(|core| {
+            core.tick = core.tick.wrapping_add(1);
+            if core.tick % shared.config.global_queue_interval == 0 {
+                if let Some(task) = shared.steal_injector(&core.local) {
+                    return Some(task);
+                }
+            }
+            if core.lifo_polls < MAX_LIFO_POLLS {
+                if let Some(task) = core.lifo.take() {
+                    core.lifo_polls += 1;
+                    return Some(task);
+                }
+            } else if let Some(task) = core.lifo.take() {
+                core.local.push(task);
+            }
+            core.lifo_polls = 0;
+            core.local
+                .pop()
+                .or_else(|| shared.steal_injector(&core.local))
+        })
+    }
+
+    /// Steals half of a random sibling's queue.
+    fn steal(&self) -> Option<Notified> {
+        let shared = &*self.shared;
+        let workers = shared.remotes.len();
+        if workers < 2 {
+            return None;
+        }
+        self.with_core(|core| {
+            let start = core.next_random(workers);
+            for retry in [false, true] {
+                let mut contended = false;
+                for i in 0..workers {
+                    let victim = (start + i) % workers;
+                    if victim == core.index {
+                        continue;
+                    }
+                    match shared.remotes[victim]
+                        .stealer
+                        .steal_batch_and_pop(&core.local)
+                    {
+                        Steal::Success(task) => {
+                            Metrics::inc(&shared.metrics.steals);
+                            return Some(task);
+                        }
+                        Steal::Retry => contended = true,
+                        Steal::Empty => {}
+                    }
+                }
+                if !contended || retry {
+                    break;
+                }
+            }
+            shared.steal_injector(&core.local)
+        })
+    }
+
+    fn found_work(&self) {
+        let was_searching = self.with_core(|core| std::mem::replace(&mut core.searching, false));
+        if was_searching && self.shared.idle.stop_searching() {
+            // The last searcher found work: wake another to look for more.
+            self.shared.notify_parked();
+        }
+    }
+
+    /// Every `event_interval` ticks: process driver events (timers) and
+    /// let parked workers know about leftover local work.
+    fn maintenance(&self) {
+        let shared = &*self.shared;
+        let (due, has_work) = self.with_core(|core| {
+            (
+                core.tick % shared.config.event_interval == 0,
+                !core.local.is_empty(),
+            )
+        });
+        if due {
+            self.with_core(|core| core.parker.shared_driver().clone())
+                .poll_events();
+            if has_work {
+                shared.notify_parked();
+            }
+        }
+    }
+
+    fn park(&self) {
+        let shared = &*self.shared;
+        let (index, searching, parker) = self.with_core(|core| {
+            (
+                core.index,
+                std::mem::replace(&mut core.searching, false),
+                core.parker.clone(),
+            )
+        });
+        shared.idle.park(index, searching);
+        // Final check after counting ourselves idle (see `idle.rs`).
+        let has_work = self.with_core(|core| core.has_local_work()) || shared.has_remote_work();
+        if !has_work && !shared.is_shutdown() {
+            // Wakes while parked go to the injector (the core is away).
+            let core = self.core.borrow_mut().take();
+            Metrics::inc(&shared.metrics.parks);
+            parker.park(None);
+            *self.core.borrow_mut() = core;
+        }
+        let woken_to_search = shared.idle.unpark(index);
+        self.with_core(|core| core.searching = woken_to_search);
+    }
+}
+
+/// Queues `task` on this worker if the calling thread is one of `shared`'s
+/// workers with its core present; otherwise gives it back.
+pub(crate) fn schedule_local(
+    shared: &Arc<Shared>,
+    task: Notified,
+    yielded: bool,
+) -> Option<Notified> {
+    scheduler_context::with(|ctx| {
+        let Some(SchedulerContext::MultiThread(cx)) = ctx else {
+            return Some(task);
+        };
+        if !Arc::ptr_eq(&cx.shared, shared) {
+            return Some(task);
+        }
+        let mut core = cx.core.borrow_mut();
+        let Some(core) = core.as_mut() else {
+            return Some(task);
+        };
+        let pushed_to_queue = if yielded {
+            core.local.push(task);
+            true
+        } else if let Some(prev) = core.lifo.replace(task) {
+            core.local.push(prev);
+            true
+        } else {
+            false
+        };
+        if pushed_to_queue {
+            shared.notify_parked();
+        }
+        None
+    })
+}

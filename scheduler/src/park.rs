@@ -1,0 +1,268 @@
+//! Parking: the [`Driver`] trait through which idle workers block (so the
+//! `keen` crate can stack its timer driver, and later an I/O reactor, under
+//! the scheduler), the default [`ParkThread`] driver, and the per-worker
+//! [`Parker`] that parks on the shared driver when it is free and on its own
+//! condition variable otherwise. Tokens make `unpark` before `park` count:
+//! no wake is lost between "queue empty" and "parked".
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+
+/// What an idle scheduler thread blocks on.
+pub trait Driver: Send + 'static {
+    /// Blocks until [`Unparker::unpark`] is called or `timeout` passes,
+    /// processing the driver's own events (expired timers) before returning.
+    /// A zero timeout only processes events.
+    fn park(&mut self, timeout: Option<Duration>);
+    /// A handle that wakes a `park` in progress (or the next one).
+    fn unparker(&self) -> Unparker;
+    /// Called once at runtime shutdown, after every task was dropped.
+    fn shutdown(&mut self) {}
+}
+
+/// Wakes a parked [`Driver`].
+pub trait Unpark: Send + Sync + 'static {
+    /// Wakes the driver's current or next `park`.
+    fn unpark(&self);
+}
+
+/// A cloneable [`Unpark`] handle.
+#[derive(Clone)]
+pub struct Unparker(Arc<dyn Unpark>);
+
+impl Unparker {
+    /// Wraps an [`Unpark`] implementation.
+    pub fn new(unpark: Arc<dyn Unpark>) -> Unparker {
+        Unparker(unpark)
+    }
+
+    /// Wakes the driver.
+    pub fn unpark(&self) {
+        self.0.unpark();
+    }
+}
+
+impl fmt::Debug for Unparker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Unparker")
+    }
+}
+
+/// The default driver: a token, a mutex and a condition variable.
+#[derive(Debug, Default)]
+pub struct ParkThread {
+    inner: Arc<Token>,
+}
+
+#[derive(Debug, Default)]
+struct Token {
+    notified: Mutex<bool>,
+    condvar: Condvar,
+}
+
+impl Unpark for Token {
+    fn unpark(&self) {
+        *self.notified.lock() = true;
+        self.condvar.notify_one();
+    }
+}
+
+impl ParkThread {
+    /// A new driver with no pending token.
+    pub fn new() -> ParkThread {
+        ParkThread::default()
+    }
+}
+
+impl Driver for ParkThread {
+    fn park(&mut self, timeout: Option<Duration>) {
+        let mut notified = self.inner.notified.lock();
+        if !*notified {
+            match timeout {
+                Some(t) if t.is_zero() => {}
+                Some(t) => {
+                    let _ = self.inner.condvar.wait_for(&mut notified, t);
+                }
+                None => {
+                    while !*notified {
+                        self.inner.condvar.wait(&mut notified);
+                    }
+                }
+            }
+        }
+        *notified = false;
+    }
+
+    fn unparker(&self) -> Unparker {
+        Unparker(self.inner.clone())
+    }
+}
+
+/// The driver shared by a scheduler's workers; one parks on it at a time.
+pub(crate) struct SharedDriver {
+    driver: Mutex<Box<dyn Driver>>,
+    unparker: Unparker,
+}
+
+impl SharedDriver {
+    pub(crate) fn new(driver: Box<dyn Driver>) -> Arc<SharedDriver> {
+        let unparker = driver.unparker();
+        Arc::new(SharedDriver {
+            driver: Mutex::new(driver),
+            unparker,
+        })
+    }
+
+    /// Processes driver events without blocking, if no one else is parked
+    /// on the driver.
+    pub(crate) fn poll_events(&self) {
+        if let Some(mut driver) = self.driver.try_lock() {
+            driver.park(Some(Duration::ZERO));
+        }
+    }
+
+    pub(crate) fn shutdown(&self) {
+        self.driver.lock().shutdown();
+    }
+}
+
+impl fmt::Debug for SharedDriver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SharedDriver")
+    }
+}
+
+const EMPTY: usize = 0;
+const PARKED_CONDVAR: usize = 1;
+const PARKED_DRIVER: usize = 2;
+const NOTIFIED: usize = 3;
+
+/// One worker's parker.
+#[derive(Clone, Debug)]
+pub(crate) struct Parker {
+    inner: Arc<ParkerInner>,
+}
+
+#[derive(Debug)]
+struct ParkerInner {
+    state: AtomicUsize,
+    mutex: Mutex<()>,
+    condvar: Condvar,
+    shared: Arc<SharedDriver>,
+}
+
+impl Parker {
+    pub(crate) fn new(shared: Arc<SharedDriver>) -> Parker {
+        Parker {
+            inner: Arc::new(ParkerInner {
+                state: AtomicUsize::new(EMPTY),
+                mutex: Mutex::new(()),
+                condvar: Condvar::new(),
+                shared,
+            }),
+        }
+    }
+
+    /// Blocks until unparked or `timeout` passes. Consumes a pending token
+    /// at once. Parks on the shared driver when no other worker does.
+    pub(crate) fn park(&self, timeout: Option<Duration>) {
+        let inner = &*self.inner;
+        if inner
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
+            return;
+        }
+        if let Some(mut driver) = inner.shared.driver.try_lock() {
+            if inner
+                .state
+                .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
+                .is_err()
+            {
+                inner.state.store(EMPTY, SeqCst); // it was NOTIFIED
+                return;
+            }
+            driver.park(timeout);
+            inner.state.store(EMPTY, SeqCst);
+            return;
+        }
+        let mut guard = inner.mutex.lock();
+        if inner
+            .state
+            .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
+            .is_err()
+        {
+            inner.state.store(EMPTY, SeqCst);
+            return;
+        }
+        match timeout {
+            Some(t) => {
+                let _ = inner.condvar.wait_for(&mut guard, t);
+            }
+            None => loop {
+                inner.condvar.wait(&mut guard);
+                if inner.state.load(SeqCst) == NOTIFIED {
+                    break;
+                }
+            },
+        }
+        inner.state.store(EMPTY, SeqCst);
+    }
+
+    /// Wakes this parker's current or next `park`.
+    pub(crate) fn unpark(&self) {
+        let inner = &*self.inner;
+        match inner.state.swap(NOTIFIED, SeqCst) {
+            EMPTY | NOTIFIED => {}
+            PARKED_CONDVAR => {
+                drop(inner.mutex.lock());
+                inner.condvar.notify_one();
+            }
+            PARKED_DRIVER => inner.shared.unparker.unpark(),
+            actual => unreachable!("parker state {actual}"),
+        }
+    }
+
+    pub(crate) fn shared_driver(&self) -> &Arc<SharedDriver> {
+        &self.inner.shared
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpark_before_park_is_not_lost() {
+        let parker = Parker::new(SharedDriver::new(Box::new(ParkThread::new())));
+        parker.unpark();
+        parker.park(None); // returns at once
+    }
+
+    #[test]
+    fn unpark_from_another_thread_wakes_driver_and_condvar_parkers() {
+        let shared = SharedDriver::new(Box::new(ParkThread::new()));
+        for _ in 0..100 {
+            let a = Parker::new(shared.clone());
+            let b = Parker::new(shared.clone());
+            let (ua, ub) = (a.clone(), b.clone());
+            std::thread::scope(|s| {
+                s.spawn(|| a.park(None));
+                s.spawn(|| b.park(None));
+                ua.unpark();
+                ub.unpark();
+            });
+        }
+    }
+
+    #[test]
+    fn timeout_returns() {
+        let parker = Parker::new(SharedDriver::new(Box::new(ParkThread::new())));
+        parker.park(Some(Duration::from_millis(1)));
+    }
+}

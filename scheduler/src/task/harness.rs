@@ -1,0 +1,433 @@
+//! The unsafe glue: every operation on a task allocation, monomorphised per
+//! `(future, scheduler)` pair and reached through the task's [`Vtable`].
+//! Each function acts on the action a `state.rs` transition returned; that is
+//! the only place where the stage, the scheduler slot and the join waker are
+//! touched, and every access names the state rule that makes it exclusive.
+
+use std::any::Any;
+use std::future::Future;
+use std::mem;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use super::core::{Cell, Header, Stage, Vtable};
+use super::state::{State, ToIdle, ToRunning};
+use super::waker::waker_ref;
+use super::{JoinError, Notified, RawTask, Schedule, Task};
+use crate::context::{Current, CurrentGuard};
+use crate::locals::Locals;
+
+pub(crate) struct Harness<F: Future, S: Schedule> {
+    cell: NonNull<Cell<F, S>>,
+}
+
+impl<F: Future, S: Schedule> Harness<F, S> {
+    pub(crate) const VTABLE: &'static Vtable = &Vtable {
+        run: Self::run,
+        schedule: Self::schedule_raw,
+        dealloc: Self::dealloc_raw,
+        try_read_output: Self::try_read_output,
+        drop_join_handle: Self::drop_join_handle,
+        shutdown: Self::shutdown,
+    };
+
+    /// # Safety
+    /// `ptr` points to the header of a live `Cell<F, S>`.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Self {
+        Harness { cell: ptr.cast() }
+    }
+
+    fn cell(&self) -> &Cell<F, S> {
+        // SAFETY: `from_raw`'s contract; the caller holds a reference, so the
+        // allocation outlives `self`.
+        unsafe { self.cell.as_ref() }
+    }
+
+    fn header(&self) -> &Header {
+        &self.cell().header
+    }
+
+    fn header_ptr(&self) -> NonNull<Header> {
+        self.cell.cast()
+    }
+
+    fn state(&self) -> &State {
+        &self.header().state
+    }
+
+    fn scheduler(&self) -> Option<&S> {
+        // SAFETY: the slot is written only by the holder of RUNNING before
+        // it releases RUNNING (or sets COMPLETE) with a Release transition;
+        // everyone reading it got here through an Acquire of a later state.
+        self.cell().scheduler.with(|s| unsafe { (*s).as_ref() })
+    }
+
+    /// Stores the scheduler handle. Caller holds `RUNNING` during the eager
+    /// poll, before any other thread may read the slot.
+    pub(crate) fn set_scheduler(&self, scheduler: S) {
+        // SAFETY: only the RUNNING holder writes, and no reader runs until
+        // RUNNING is released (see `scheduler`).
+        self.cell()
+            .scheduler
+            .with_mut(|s| unsafe { *s = Some(scheduler) });
+    }
+
+    /// Swaps the stage out. Caller has exclusive access to the stage: it
+    /// holds `RUNNING`, or owns the output after `COMPLETE`.
+    fn take_stage(&self) -> Stage<F> {
+        // SAFETY: exclusivity is the caller's contract above.
+        self.cell()
+            .stage
+            .with_mut(|s| unsafe { mem::replace(&mut *s, Stage::Consumed) })
+    }
+
+    fn set_stage(&self, stage: Stage<F>) {
+        // SAFETY: as `take_stage`; the old value is `Consumed` (no drop runs).
+        self.cell().stage.with_mut(|s| unsafe {
+            debug_assert!(matches!(*s, Stage::Consumed));
+            s.write(stage)
+        });
+    }
+
+    pub(crate) fn is_panicked(&self) -> bool {
+        // SAFETY: called by the RUNNING holder right after `poll_future`.
+        self.cell()
+            .stage
+            .with(|s| unsafe { matches!(&*s, Stage::Finished(Err(e)) if e.is_panic()) })
+    }
+
+    fn current(&self) -> Current {
+        Current {
+            id: Some(self.header().id),
+            locals: &self.header().locals,
+        }
+    }
+
+    /// Polls the future once with the task's context installed; on `Ready`
+    /// or a panic, drops the future and stores the output. Caller holds
+    /// `RUNNING` (which makes the stage and locals exclusively its own).
+    pub(crate) fn poll_future(&self) -> Poll<()> {
+        let header = self.header();
+        let waker = waker_ref(header);
+        let mut cx = Context::from_waker(&waker);
+        let _current = CurrentGuard::enter(self.current());
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| {
+            self.cell().stage.with_mut(|stage| {
+                // SAFETY: RUNNING gives this thread the stage exclusively.
+                let stage = unsafe { &mut *stage };
+                let Stage::Running(future) = stage else {
+                    unreachable!("a task was polled after it completed")
+                };
+                // SAFETY: the future is never moved: it stays in the heap
+                // cell until dropped (`take_stage` runs only once it
+                // completed or is cancelled, and then drops it in place of
+                // polling it again).
+                let future = unsafe { Pin::new_unchecked(future) };
+                future.poll(&mut cx)
+            })
+        }));
+        let output = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => match self.drop_future() {
+                Ok(()) => Ok(output),
+                Err(payload) => Err(JoinError::panic(header.id, payload)),
+            },
+            Err(payload) => {
+                // The poll's panic is the one reported; a second panic from
+                // dropping the broken future is caught and discarded.
+                let _ = self.drop_future();
+                Err(JoinError::panic(header.id, payload))
+            }
+        };
+        self.set_stage(Stage::Finished(output));
+        Poll::Ready(())
+    }
+
+    /// Drops the future (or anything else in the stage) under
+    /// `catch_unwind`, leaving the stage `Consumed`.
+    fn drop_future(&self) -> Result<(), Box<dyn Any + Send>> {
+        let stage = self.take_stage();
+        panic::catch_unwind(AssertUnwindSafe(move || drop(stage)))
+    }
+
+    /// Cancels: drops the future with the task's context installed, stores
+    /// `Cancelled` (or the drop's panic), completes. Caller holds `RUNNING`
+    /// and one reference, which `complete` consumes.
+    pub(crate) fn cancel(self) {
+        let id = self.header().id;
+        let dropped = {
+            let _current = CurrentGuard::enter(self.current());
+            self.drop_future()
+        };
+        let err = match dropped {
+            Ok(()) => JoinError::cancelled(id),
+            Err(payload) => JoinError::panic(id, payload),
+        };
+        self.set_stage(Stage::Finished(Err(err)));
+        self.complete();
+    }
+
+    /// Finishes a task whose stage holds its output. Caller holds `RUNNING`
+    /// and one reference; both are given up here.
+    pub(crate) fn complete(self) {
+        // The locals go with the future: take them while RUNNING still makes
+        // them ours, drop them once the task is complete.
+        // SAFETY: RUNNING is held (see the field rules in `core.rs`).
+        let locals = unsafe { mem::take(&mut *self.header().locals.get()) };
+        let prev = self.state().transition_to_complete();
+        if !prev.is_join_interested() {
+            // Nobody can ever read the output: it is ours to drop.
+            self.drop_unread_output();
+        } else if prev.is_join_waker_set() {
+            self.header().join_waker.with(|w| {
+                // SAFETY: JOIN_WAKER was set when COMPLETE was: the handle
+                // no longer writes the slot, and it was filled before the bit.
+                if let Some(waker) = unsafe { &*w } {
+                    waker.wake_by_ref();
+                }
+            });
+        }
+        drop(locals);
+        let released = self
+            .scheduler()
+            .and_then(|s| s.release(self.header_ptr()))
+            .map(mem::ManuallyDrop::new);
+        let refs = 1 + released.is_some() as usize;
+        if self.state().ref_dec_by(refs) {
+            // SAFETY: that was the last reference.
+            unsafe { self.dealloc() };
+        }
+    }
+
+    /// Drops an output nobody will read; a panic in it is reported to the
+    /// runtime's unhandled-panic policy. Caller owns the output (`COMPLETE`
+    /// without join interest, or the join handle after `COMPLETE`).
+    fn drop_unread_output(&self) {
+        let stage = self.take_stage();
+        if let Stage::Finished(Err(err)) = &stage {
+            if let Some(payload) = err.panic_payload() {
+                self.report_unhandled(payload);
+            }
+        }
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(stage))) {
+            self.report_unhandled(&*payload);
+        }
+    }
+
+    fn report_unhandled(&self, payload: &(dyn Any + Send)) {
+        match self.scheduler() {
+            Some(s) => s.unhandled_panic(self.header().id, payload),
+            None => super::print_unhandled_panic(self.header().id, payload),
+        }
+    }
+
+    /// Finishes a poll that returned `Pending`. Caller holds `RUNNING` and
+    /// the poller's reference, which ends up dropped or queued.
+    pub(crate) fn after_pending(self) {
+        match self.state().transition_to_idle() {
+            ToIdle::Idle => self.drop_reference(),
+            // SAFETY: the poller's reference becomes the `Notified`'s.
+            ToIdle::Notified => unsafe { Self::schedule_raw(self.header_ptr(), true) },
+            ToIdle::Cancelled => self.cancel(),
+        }
+    }
+
+    pub(crate) fn drop_reference(self) {
+        if self.state().ref_dec() {
+            // SAFETY: that was the last reference.
+            unsafe { self.dealloc() };
+        }
+    }
+
+    /// # Safety
+    /// No reference to the task remains.
+    unsafe fn dealloc(self) {
+        // SAFETY: the cell came from `Box::leak` in `Cell::allocate` and the
+        // caller guarantees nothing refers to it any more.
+        drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
+    }
+
+    // ---- vtable entries -------------------------------------------------
+
+    /// # Safety
+    /// `ptr` is a `Cell<F, S>` header and the caller gives up a `Notified`
+    /// reference.
+    unsafe fn run(ptr: NonNull<Header>) {
+        // SAFETY: caller's contract.
+        let harness = unsafe { Self::from_raw(ptr) };
+        match harness.state().transition_to_running() {
+            ToRunning::Success => match harness.poll_future() {
+                Poll::Ready(()) => harness.complete(),
+                Poll::Pending => harness.after_pending(),
+            },
+            ToRunning::Cancelled => harness.cancel(),
+            ToRunning::Failed => harness.drop_reference(),
+        }
+    }
+
+    /// # Safety
+    /// `ptr` is a `Cell<F, S>` header whose scheduler slot is set, and the
+    /// caller gives up a reference that becomes the `Notified`'s.
+    unsafe fn schedule_raw(ptr: NonNull<Header>, yielded: bool) {
+        // SAFETY: caller's contract.
+        let harness = unsafe { Self::from_raw(ptr) };
+        let notified = Notified(RawTask { ptr });
+        harness
+            .scheduler()
+            .expect("only a promoted task can be scheduled")
+            .schedule(notified, yielded);
+    }
+
+    /// # Safety
+    /// `ptr` is a `Cell<F, S>` header with no reference left.
+    unsafe fn dealloc_raw(ptr: NonNull<Header>) {
+        // SAFETY: caller's contract.
+        unsafe { Self::from_raw(ptr).dealloc() }
+    }
+
+    /// # Safety
+    /// `ptr` is a `Cell<F, S>` header, the caller is its join handle, and
+    /// `dst` points to a `Poll<Result<F::Output, JoinError>>`.
+    unsafe fn try_read_output(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {
+        // SAFETY: caller's contract.
+        let harness = unsafe { Self::from_raw(ptr) };
+        if harness.can_read_output(waker) {
+            let output = match harness.take_stage() {
+                Stage::Finished(output) => output,
+                _ => panic!("JoinHandle polled after it returned its output"),
+            };
+            // SAFETY: `dst` type per the caller's contract; the old value is
+            // `Poll::Pending`, which has nothing to drop.
+            unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(output) };
+        }
+    }
+
+    /// Join-waker protocol, handle side. `true` once the task is complete
+    /// (the output is then the handle's to take).
+    fn can_read_output(&self, waker: &Waker) -> bool {
+        let snapshot = self.state().load();
+        if snapshot.is_complete() {
+            return true;
+        }
+        let slot = &self.header().join_waker;
+        if snapshot.is_join_waker_set() {
+            // SAFETY: while JOIN_WAKER is set the slot is only read (by us
+            // and by a completing task), never written.
+            let same = slot.with(|w| unsafe { (*w).as_ref() }.is_some_and(|w| w.will_wake(waker)));
+            if same {
+                return false;
+            }
+            if self.state().unset_join_waker().is_err() {
+                return true;
+            }
+        }
+        // SAFETY: JOIN_WAKER is clear and the task is not complete, so the
+        // handle alone may write the slot.
+        slot.with_mut(|w| unsafe { *w = Some(waker.clone()) });
+        self.state().set_join_waker().is_err()
+    }
+
+    /// # Safety
+    /// `ptr` is a `Cell<F, S>` header; the caller is its join handle, whose
+    /// reference and interest are given up.
+    unsafe fn drop_join_handle(ptr: NonNull<Header>) {
+        // SAFETY: caller's contract.
+        let harness = unsafe { Self::from_raw(ptr) };
+        if harness.state().unset_join_interest().is_err() {
+            // Complete while we were interested: the output is ours.
+            harness.drop_unread_output();
+        }
+        harness.drop_reference();
+    }
+
+    /// # Safety
+    /// `ptr` is a `Cell<F, S>` header and the caller gives up the owned-list
+    /// reference (already removed from the list).
+    unsafe fn shutdown(ptr: NonNull<Header>) {
+        // SAFETY: caller's contract.
+        let harness = unsafe { Self::from_raw(ptr) };
+        if harness.state().transition_to_shutdown() {
+            harness.cancel();
+        } else {
+            harness.drop_reference();
+        }
+    }
+}
+
+/// Spawns with the eager protocol (DESIGN.md, steps 1–3): allocate, poll in
+/// place with the child's context, then complete or promote.
+pub(crate) fn spawn_eager<F, S>(
+    future: F,
+    scheduler: &S,
+    id: super::Id,
+    locals: Locals,
+) -> (RawTask, bool)
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    let ptr = Cell::<F, S>::allocate(
+        future,
+        None,
+        super::state::INITIAL_EAGER,
+        id,
+        locals,
+        Harness::<F, S>::VTABLE,
+    );
+    // SAFETY: just allocated as a `Cell<F, S>`; we hold the poller's reference.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    let raw = RawTask { ptr };
+    match harness.poll_future() {
+        Poll::Ready(()) => {
+            if harness.is_panicked() {
+                // The handle may drop the panic unread; it then reports it
+                // through the runtime's policy, which needs the scheduler.
+                harness.set_scheduler(scheduler.clone());
+            }
+            harness.complete();
+            (raw, true)
+        }
+        Poll::Pending => {
+            harness.set_scheduler(scheduler.clone());
+            harness.state().ref_inc(); // the owned-task list's reference
+            if let Err(task) = scheduler.bind(Task(raw)) {
+                // Shutting down: give the list's reference back, cancel.
+                mem::forget(task);
+                let _ = harness.state().ref_dec();
+                harness.cancel();
+            } else {
+                harness.after_pending();
+            }
+            (raw, false)
+        }
+    }
+}
+
+/// Spawns lazily: allocate notified, bind, queue.
+pub(crate) fn spawn_lazy<F, S>(future: F, scheduler: &S, id: super::Id, locals: Locals) -> RawTask
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    let ptr = Cell::<F, S>::allocate(
+        future,
+        Some(scheduler.clone()),
+        super::state::INITIAL_LAZY,
+        id,
+        locals,
+        Harness::<F, S>::VTABLE,
+    );
+    let raw = RawTask { ptr };
+    let notified = Notified(raw);
+    match scheduler.bind(Task(raw)) {
+        Ok(()) => scheduler.schedule(notified, false),
+        Err(task) => {
+            // Shutting down: cancel at once; then drop the queue reference.
+            task.shutdown();
+            drop(notified);
+        }
+    }
+    raw
+}

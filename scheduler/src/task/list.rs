@@ -1,0 +1,93 @@
+//! The owned-task list: every promoted, unfinished task, so shutdown can
+//! drop each future exactly once. Sharded by task id to keep promotion and
+//! completion on different workers off one lock.
+
+use std::ptr::NonNull;
+
+use parking_lot::Mutex;
+use slab::Slab;
+
+use super::Task;
+use super::core::Header;
+
+const SHARDS: usize = 16;
+
+struct Shard {
+    tasks: Slab<Task>,
+    closed: bool,
+}
+
+/// Promoted tasks, each holding one reference.
+pub(crate) struct OwnedTasks {
+    shards: Box<[Mutex<Shard>]>,
+}
+
+impl OwnedTasks {
+    pub(crate) fn new() -> OwnedTasks {
+        OwnedTasks {
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        tasks: Slab::new(),
+                        closed: false,
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    fn shard(&self, header: &Header) -> &Mutex<Shard> {
+        &self.shards[header.id.as_u64() as usize % SHARDS]
+    }
+
+    /// Adds a task; gives it back if the list is closed (shutting down).
+    pub(crate) fn bind(&self, task: Task) -> Result<(), Task> {
+        let header = task.0.header();
+        let mut shard = self.shard(header).lock();
+        if shard.closed {
+            return Err(task);
+        }
+        let entry = shard.tasks.vacant_entry();
+        // SAFETY: `owned_slot` is only touched under this shard's lock.
+        unsafe { *header.owned_slot.get() = entry.key() };
+        entry.insert(task);
+        Ok(())
+    }
+
+    /// Removes a completed task, returning the list's reference.
+    pub(crate) fn remove(&self, ptr: NonNull<Header>) -> Option<Task> {
+        // SAFETY: the caller holds a reference, so the header is live.
+        let header = unsafe { ptr.as_ref() };
+        let mut shard = self.shard(header).lock();
+        // SAFETY: `owned_slot` is only touched under this shard's lock.
+        let slot = unsafe { *header.owned_slot.get() };
+        match shard.tasks.get(slot) {
+            Some(task) if task.0.ptr == ptr => Some(shard.tasks.remove(slot)),
+            _ => None,
+        }
+    }
+
+    /// Closes the list (later binds fail) and takes every task out.
+    pub(crate) fn close_and_take_all(&self) -> Vec<Task> {
+        let mut all = Vec::new();
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock();
+            shard.closed = true;
+            all.extend(shard.tasks.drain());
+        }
+        all
+    }
+
+    /// Number of promoted, unfinished tasks.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().tasks.len()).sum()
+    }
+}
+
+impl std::fmt::Debug for OwnedTasks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnedTasks")
+            .field("len", &self.len())
+            .finish()
+    }
+}

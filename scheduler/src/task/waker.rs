@@ -1,0 +1,67 @@
+//! The `Waker` vtable over a task pointer: a waker is one task reference.
+
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+use super::core::Header;
+use super::state::ToNotified;
+
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
+
+/// A waker for the poll under way that borrows the poller's reference: it
+/// must not be dropped (hence `ManuallyDrop`); clones take their own.
+pub(crate) fn waker_ref(header: &Header) -> ManuallyDrop<Waker> {
+    let raw = RawWaker::new(header as *const Header as *const (), &VTABLE);
+    // SAFETY: the vtable's functions uphold the `RawWaker` contract for a
+    // pointer to a live task header; the poller's reference keeps it live
+    // for as long as this borrowed waker can be used.
+    ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
+}
+
+/// # Safety
+/// `ptr` is a live task header on which the caller owns a reference.
+unsafe fn header<'a>(ptr: *const ()) -> &'a Header {
+    // SAFETY: caller's contract.
+    unsafe { &*(ptr as *const Header) }
+}
+
+unsafe fn clone(ptr: *const ()) -> RawWaker {
+    // SAFETY: a waker is a reference to the task, so it is live.
+    unsafe { header(ptr) }.state.ref_inc();
+    RawWaker::new(ptr, &VTABLE)
+}
+
+unsafe fn wake(ptr: *const ()) {
+    // SAFETY: the waker's reference keeps the header live until consumed here.
+    let header = unsafe { header(ptr) };
+    let raw = NonNull::from(header);
+    match header.state.transition_to_notified_by_val() {
+        // SAFETY: the waker's reference became the `Notified`'s; an idle
+        // task has been promoted, so its scheduler slot is set.
+        ToNotified::Submit => unsafe { (header.vtable.schedule)(raw, false) },
+        // SAFETY: that was the last reference.
+        ToNotified::Dealloc => unsafe { (header.vtable.dealloc)(raw) },
+        ToNotified::DoNothing => {}
+    }
+}
+
+unsafe fn wake_by_ref(ptr: *const ()) {
+    // SAFETY: the waker's reference keeps the header live.
+    let header = unsafe { header(ptr) };
+    match header.state.transition_to_notified_by_ref() {
+        // SAFETY: the transition added a reference for the `Notified`; an
+        // idle task has been promoted, so its scheduler slot is set.
+        ToNotified::Submit => unsafe { (header.vtable.schedule)(NonNull::from(header), false) },
+        ToNotified::Dealloc | ToNotified::DoNothing => {}
+    }
+}
+
+unsafe fn drop_waker(ptr: *const ()) {
+    // SAFETY: the waker's reference keeps the header live until dropped here.
+    let header = unsafe { header(ptr) };
+    if header.state.ref_dec() {
+        // SAFETY: that was the last reference.
+        unsafe { (header.vtable.dealloc)(NonNull::from(header)) };
+    }
+}
