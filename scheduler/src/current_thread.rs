@@ -248,24 +248,24 @@ impl Shared {
                     return out;
                 }
             }
-            let mut ran = 0;
-            while ran < shared.config.event_interval {
+            // A batch of tasks, then a look at the driver. The root future
+            // being woken does not cut the batch short: a root that keeps
+            // yielding must not starve the tasks.
+            let mut idle = false;
+            for _ in 0..shared.config.event_interval {
                 shared.check_panicked();
-                if shared.woken.load(Acquire) {
+                let Some(task) = cx.next_task() else {
+                    idle = true;
                     break;
-                }
-                let Some(task) = cx.next_task() else { break };
+                };
                 Metrics::inc(&shared.metrics.polls);
                 task.run();
-                ran += 1;
             }
-            if shared.woken.load(Acquire) {
-                shared.parker.shared_driver().poll_events();
-                continue;
-            }
-            if ran == 0 {
-                // Idle: park. Wakes meanwhile go to the remote queue, and the
-                // parker's token makes any wake since the check count.
+            shared.check_panicked();
+            if idle && !shared.woken.load(Acquire) {
+                // Nothing to do: park. Wakes meanwhile go to the remote
+                // queue, and the parker's token makes any wake since the
+                // queue check count.
                 let core = cx.core.borrow_mut().take();
                 Metrics::inc(&shared.metrics.parks);
                 shared.parker.park(None);

@@ -1,5 +1,197 @@
 //! Shared support for keen's cross-crate tests, side-by-side benches and
-//! examples: the runtime configuration matrix every scenario runs on, and
-//! counters for polls and drops. It fills in as the runtime lands (issue 3).
+//! examples: the runtime configuration matrix every scenario runs on
+//! (current-thread, multi-thread with 1 and 2 workers; eager on and off),
+//! a drop counter, and a one-shot signal that any thread can fire.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use keen::Runtime;
+use keen::runtime::Builder;
+
+/// Scheduler flavour of one configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// `Builder::new_current_thread()`.
+    CurrentThread,
+    /// `Builder::new_multi_thread().worker_threads(n)`.
+    MultiThread(usize),
+}
+
+/// One runtime configuration of the test matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// The scheduler flavour.
+    pub flavor: Flavor,
+    /// Whether `spawn` is eager.
+    pub eager: bool,
+}
+
+/// Every configuration: three flavours, eager on and off.
+pub const ALL: [Config; 6] = [
+    Config {
+        flavor: Flavor::CurrentThread,
+        eager: true,
+    },
+    Config {
+        flavor: Flavor::MultiThread(1),
+        eager: true,
+    },
+    Config {
+        flavor: Flavor::MultiThread(2),
+        eager: true,
+    },
+    Config {
+        flavor: Flavor::CurrentThread,
+        eager: false,
+    },
+    Config {
+        flavor: Flavor::MultiThread(1),
+        eager: false,
+    },
+    Config {
+        flavor: Flavor::MultiThread(2),
+        eager: false,
+    },
+];
+
+/// The eager configurations only.
+pub const EAGER: [Config; 3] = [ALL[0], ALL[1], ALL[2]];
+
+impl Config {
+    /// A builder for this configuration.
+    pub fn builder(self) -> Builder {
+        let mut builder = match self.flavor {
+            Flavor::CurrentThread => Builder::new_current_thread(),
+            Flavor::MultiThread(n) => {
+                let mut b = Builder::new_multi_thread();
+                b.worker_threads(n);
+                b
+            }
+        };
+        builder.eager(self.eager);
+        builder
+    }
+
+    /// Builds the runtime.
+    pub fn build(self) -> Runtime {
+        self.builder().build().expect("runtime builds")
+    }
+
+    /// Whether tasks run on threads other than the `block_on` thread.
+    pub fn is_multi_thread(self) -> bool {
+        matches!(self.flavor, Flavor::MultiThread(_))
+    }
+}
+
+impl fmt::Display for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let flavor = match self.flavor {
+            Flavor::CurrentThread => "current_thread".to_owned(),
+            Flavor::MultiThread(n) => format!("multi_thread({n})"),
+        };
+        let eager = if self.eager { "eager" } else { "lazy" };
+        write!(f, "{flavor}/{eager}")
+    }
+}
+
+/// Runs `test` once per configuration, naming the configuration if it fails.
+pub fn each(configs: &[Config], test: impl Fn(Config)) {
+    for &config in configs {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(config)));
+        if let Err(payload) = outcome {
+            eprintln!("failed on configuration {config}");
+            std::panic::resume_unwind(payload);
+        }
+    }
+}
+
+/// Counts drops of the [`DropToken`]s it hands out.
+#[derive(Debug, Clone, Default)]
+pub struct DropCounter(Arc<AtomicUsize>);
+
+impl DropCounter {
+    /// A new counter at zero.
+    pub fn new() -> DropCounter {
+        DropCounter::default()
+    }
+
+    /// A token that increments the counter when dropped.
+    pub fn token(&self) -> DropToken {
+        DropToken(self.0.clone())
+    }
+
+    /// Drops so far.
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Increments its [`DropCounter`] when dropped.
+#[derive(Debug)]
+pub struct DropToken(Arc<AtomicUsize>);
+
+impl Drop for DropToken {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Debug, Default)]
+struct SignalState {
+    fired: bool,
+    waker: Option<Waker>,
+}
+
+/// Fires a [`Signal`] from any thread.
+#[derive(Debug, Clone)]
+pub struct Trigger(Arc<Mutex<SignalState>>);
+
+/// A future that completes once its [`Trigger`] fires.
+#[derive(Debug)]
+pub struct Signal(Arc<Mutex<SignalState>>);
+
+/// A connected trigger/signal pair.
+pub fn signal() -> (Trigger, Signal) {
+    let state = Arc::new(Mutex::new(SignalState::default()));
+    (Trigger(state.clone()), Signal(state))
+}
+
+impl Trigger {
+    /// Completes the signal and wakes its waiter.
+    pub fn fire(&self) {
+        let waker = {
+            let mut state = self.0.lock().unwrap();
+            state.fired = true;
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl Future for Signal {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.0.lock().unwrap();
+        if state.fired {
+            Poll::Ready(())
+        } else {
+            state.waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+/// Polls `future` once with a no-op waker.
+pub fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+}

@@ -1,0 +1,375 @@
+//! Spawn, join and abort across every runtime configuration: outputs,
+//! panics in poll and in drop, aborts before and after the first poll,
+//! detached tasks, eager completion without queueing, ordering, task ids,
+//! deep nesting, foreign-thread wakes, many tiny tasks.
+
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+
+use keen::task::{self, JoinError};
+use keen_suite::{ALL, DropCounter, EAGER, each, poll_once, signal};
+
+fn panic_text(err: JoinError) -> String {
+    let payload = err.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn join_returns_output() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let out = rt.block_on(async {
+            let ready = keen::spawn(async { 1 });
+            let (trigger, signal) = signal();
+            let pending = keen::spawn(async move {
+                signal.await;
+                2
+            });
+            trigger.fire();
+            ready.await.unwrap() + pending.await.unwrap()
+        });
+        assert_eq!(out, 3);
+    });
+}
+
+#[test]
+fn panic_in_poll_reaches_the_handle() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        rt.block_on(async {
+            let err = keen::spawn(async { panic!("boom in poll") })
+                .await
+                .unwrap_err();
+            assert!(err.is_panic() && !err.is_cancelled());
+            assert_eq!(panic_text(err), "boom in poll");
+            // Panicking after a suspension too.
+            let err = keen::spawn(async {
+                task::yield_now().await;
+                panic!("boom later")
+            })
+            .await
+            .unwrap_err();
+            assert_eq!(panic_text(err), "boom later");
+        });
+    });
+}
+
+struct PanicOnDrop;
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("boom in drop");
+    }
+}
+
+#[test]
+fn panic_in_future_drop_reaches_the_handle() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        rt.block_on(async {
+            // Dropped on completion.
+            let err = keen::spawn(async {
+                let _bomb = PanicOnDrop;
+            })
+            .await
+            .unwrap_err();
+            assert_eq!(panic_text(err), "boom in drop");
+            // Dropped by an abort.
+            // Captured, so it is dropped even if the task never ran.
+            let (_trigger, signal) = signal();
+            let bomb = PanicOnDrop;
+            let handle = keen::spawn(async move {
+                let _bomb = bomb;
+                signal.await;
+            });
+            handle.abort();
+            let err = handle.await.unwrap_err();
+            assert_eq!(panic_text(err), "boom in drop");
+        });
+    });
+}
+
+#[test]
+fn abort_before_first_poll_cancels() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let drops = DropCounter::new();
+        rt.block_on(async {
+            let token = drops.token();
+            let polled = Arc::new(Mutex::new(false));
+            let p = polled.clone();
+            let handle = keen::spawn_lazy(async move {
+                *p.lock().unwrap() = true;
+                drop(token);
+            });
+            handle.abort();
+            let err = handle.await.unwrap_err();
+            assert!(err.is_cancelled());
+            // On current-thread nothing ran it before the abort.
+            if !cfg.is_multi_thread() {
+                assert!(!*polled.lock().unwrap());
+            }
+        });
+        assert_eq!(drops.get(), 1, "the future is dropped exactly once");
+    });
+}
+
+#[test]
+fn abort_after_eager_block_cancels_and_after_completion_is_a_no_op() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        rt.block_on(async {
+            let (_trigger, signal) = signal();
+            let blocked = keen::spawn(async move { signal.await });
+            blocked.abort();
+            assert!(blocked.await.unwrap_err().is_cancelled());
+
+            let done = keen::spawn(async { 7 });
+            if cfg.eager {
+                assert!(done.is_finished());
+            }
+            while !done.is_finished() {
+                task::yield_now().await;
+            }
+            done.abort();
+            assert_eq!(done.await.unwrap(), 7);
+        });
+    });
+}
+
+#[test]
+fn abort_handle_works_and_outlives_the_join_handle() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let drops = DropCounter::new();
+        rt.block_on(async {
+            let (_trigger, signal) = signal();
+            let token = drops.token();
+            let handle = keen::spawn(async move {
+                let _token = token;
+                signal.await
+            });
+            let abort = handle.abort_handle();
+            assert_eq!(abort.id(), handle.id());
+            drop(handle);
+            abort.abort();
+            // The abort is carried out by the scheduler; wait for it.
+            while !abort.is_finished() {
+                task::yield_now().await;
+            }
+        });
+        assert_eq!(drops.get(), 1);
+    });
+}
+
+#[test]
+fn dropped_handle_detaches() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let (done_trigger, done) = signal();
+        let (go_trigger, go) = signal();
+        rt.block_on(async move {
+            drop(keen::spawn(async move {
+                go.await;
+                done_trigger.fire();
+            }));
+            go_trigger.fire();
+            done.await; // the detached task ran to completion
+        });
+    });
+}
+
+#[test]
+fn eager_completion_is_never_queued() {
+    each(&EAGER, |cfg| {
+        let rt = cfg.build();
+        let before = rt.metrics();
+        rt.block_on(async {
+            for i in 0..100 {
+                let handle = keen::spawn(async move { i });
+                assert!(handle.is_finished(), "finished as soon as spawn returned");
+                assert_eq!(handle.await.unwrap(), i);
+            }
+        });
+        let after = rt.metrics();
+        assert_eq!(after.spawned - before.spawned, 100);
+        assert_eq!(after.eager_completed - before.eager_completed, 100);
+        assert_eq!(after.promoted - before.promoted, 0);
+        assert_eq!(
+            after.polls - before.polls,
+            0,
+            "no task went through a run queue"
+        );
+    });
+}
+
+#[test]
+fn eager_and_lazy_ordering() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let l = log.clone();
+        rt.block_on(async move {
+            let push = |s: &'static str| l.lock().unwrap().push(s);
+            push("p0");
+            let mut children = Vec::new();
+            for (start, end) in [("c0 start", "c0 end"), ("c1 start", "c1 end")] {
+                let l = l.clone();
+                children.push(keen::spawn(async move {
+                    l.lock().unwrap().push(start);
+                    task::yield_now().await;
+                    l.lock().unwrap().push(end);
+                }));
+            }
+            push("p1");
+            for child in children {
+                child.await.unwrap();
+            }
+        });
+        let log = log.lock().unwrap().clone();
+        let pos = |s| log.iter().position(|&x| x == s).unwrap();
+        match (cfg.eager, cfg.is_multi_thread()) {
+            (true, false) => assert_eq!(
+                log,
+                ["p0", "c0 start", "c1 start", "p1", "c0 end", "c1 end"]
+            ),
+            (false, false) => assert_eq!(
+                log,
+                ["p0", "p1", "c0 start", "c1 start", "c0 end", "c1 end"]
+            ),
+            (true, true) => {
+                // Eager starts happen in the parent, in order, before p1;
+                // the ends run on workers whenever they like.
+                assert_eq!(&log[..3], ["p0", "c0 start", "c1 start"]);
+                assert!(pos("p1") > pos("c1 start"));
+            }
+            (false, true) => assert!(pos("c0 start") > pos("p0") && pos("c1 start") > pos("p0")),
+        }
+    });
+}
+
+#[test]
+fn task_id_is_stable_from_eager_phase_to_resume_to_handle() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        rt.block_on(async {
+            assert_eq!(task::try_id(), None, "block_on's future is not a task");
+            let handle = keen::spawn(async {
+                let eager = task::id();
+                task::yield_now().await;
+                (eager, task::id())
+            });
+            let expected = handle.id();
+            let (eager, resumed) = handle.await.unwrap();
+            assert_eq!(eager, expected);
+            assert_eq!(resumed, expected);
+            assert_eq!(task::try_id(), None, "the parent's context is restored");
+        });
+    });
+}
+
+fn nested(depth: u32) -> std::pin::Pin<Box<dyn std::future::Future<Output = u32> + Send>> {
+    Box::pin(async move {
+        if depth == 0 {
+            task::yield_now().await;
+            0
+        } else {
+            keen::spawn(nested(depth - 1)).await.unwrap() + 1
+        }
+    })
+}
+
+#[test]
+fn ten_thousand_deep_nested_spawn_completes() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        assert_eq!(rt.block_on(nested(10_000)), 10_000);
+    });
+}
+
+#[test]
+fn wakes_from_foreign_threads() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let mut triggers = Vec::new();
+        let mut handles = Vec::new();
+        let _enter = rt.enter();
+        for i in 0..64 {
+            let (trigger, signal) = signal();
+            triggers.push(trigger);
+            handles.push(rt.spawn(async move {
+                signal.await;
+                i
+            }));
+        }
+        let firing = std::thread::spawn(move || triggers.into_iter().for_each(|t| t.fire()));
+        let sum = rt.block_on(async {
+            let mut sum = 0;
+            for h in handles {
+                sum += h.await.unwrap();
+            }
+            sum
+        });
+        firing.join().unwrap();
+        assert_eq!(sum, (0..64).sum::<i32>());
+    });
+}
+
+#[test]
+fn a_million_tiny_tasks() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let total = rt.block_on(async {
+            let mut handles = Vec::with_capacity(1000);
+            let mut total = 0u64;
+            for batch in 0..1000u64 {
+                handles.extend((0..1000u64).map(|i| keen::spawn(async move { batch * 1000 + i })));
+                for h in handles.drain(..) {
+                    total += h.await.unwrap();
+                }
+            }
+            total
+        });
+        assert_eq!(total, (0..1_000_000u64).sum::<u64>());
+        assert_eq!(rt.metrics().spawned, 1_000_000);
+    });
+}
+
+#[test]
+fn shutdown_drops_every_pending_future_exactly_once() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let drops = DropCounter::new();
+        let mut triggers = Vec::new();
+        let mut handles: Vec<_> = (0..100)
+            .map(|_| {
+                let (trigger, signal) = signal();
+                triggers.push(trigger);
+                let token = drops.token();
+                rt.handle().spawn(async move {
+                    let _token = token;
+                    signal.await
+                })
+            })
+            .collect();
+        // Some promoted (eager, pending), some queued, some idle.
+        rt.block_on(async {
+            for _ in 0..3 {
+                task::yield_now().await;
+            }
+        });
+        drop(rt);
+        assert_eq!(drops.get(), 100);
+        for handle in &mut handles {
+            match poll_once(handle) {
+                Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+                other => panic!("expected cancelled, got {:?}", other.map(|r| r.is_ok())),
+            }
+        }
+        // Wakes after shutdown are harmless.
+        triggers.iter().for_each(|t| t.fire());
+    });
+}
