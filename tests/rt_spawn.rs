@@ -123,7 +123,7 @@ fn abort_after_eager_block_cancels_and_after_completion_is_a_no_op() {
         let rt = cfg.build();
         rt.block_on(async {
             let (_trigger, signal) = signal();
-            let blocked = keen::spawn(async move { signal.await });
+            let blocked = keen::spawn(signal);
             blocked.abort();
             assert!(blocked.await.unwrap_err().is_cancelled());
 
