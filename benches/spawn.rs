@@ -1,0 +1,138 @@
+//! Spawn benches, keen beside tokio in one run (issue 3's targets):
+//!
+//! - `spawn_ready`: spawn + await of a future that is ready on its first
+//!   poll, from inside `block_on`, per spawn; plus the floor, a `Box::pin`
+//!   + poll + drop of the same future with no runtime at all.
+//! - `spawn_many`: from inside a task, spawn 10,000 tasks that each yield
+//!   once, then await them all; per batch.
+//!
+//! Each runs on current-thread and on multi-thread with 2 workers.
+//! `cargo bench --bench spawn`; the bench report (issue 7) reads the results.
+
+use std::future::Future;
+use std::hint::black_box;
+
+use std::task::{Context, Waker};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+
+const MANY: usize = 10_000;
+
+fn keen_rt(multi: bool) -> keen::Runtime {
+    let mut b = if multi {
+        keen::runtime::Builder::new_multi_thread()
+    } else {
+        keen::runtime::Builder::new_current_thread()
+    };
+    if multi {
+        b.worker_threads(2);
+    }
+    b.build().unwrap()
+}
+
+fn tokio_rt(multi: bool) -> tokio::runtime::Runtime {
+    let mut b = if multi {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    if multi {
+        b.worker_threads(2);
+    }
+    b.enable_all().build().unwrap()
+}
+
+fn flavor(multi: bool) -> &'static str {
+    if multi {
+        "multi_thread(2)"
+    } else {
+        "current_thread"
+    }
+}
+
+fn spawn_ready(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spawn_ready");
+    group.measurement_time(Duration::from_secs(3));
+    group.bench_function("floor/box_pin_poll_drop", |b| {
+        let mut cx = Context::from_waker(Waker::noop());
+        b.iter(|| {
+            let mut fut = Box::pin(async { black_box(1u64) });
+            let _ = black_box(fut.as_mut().poll(&mut cx));
+        })
+    });
+    for multi in [false, true] {
+        let rt = keen_rt(multi);
+        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        black_box(keen::spawn(async { black_box(1u64) }).await.unwrap());
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+        let rt = tokio_rt(multi);
+        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        black_box(tokio::spawn(async { black_box(1u64) }).await.unwrap());
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+fn spawn_many(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spawn_many_yield_once");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(4));
+    for multi in [false, true] {
+        let rt = keen_rt(multi);
+        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    keen::spawn(async {
+                        let handles: Vec<_> = (0..MANY)
+                            .map(|_| keen::spawn(async { keen::task::yield_now().await }))
+                            .collect();
+                        for h in handles {
+                            h.await.unwrap();
+                        }
+                    })
+                    .await
+                    .unwrap()
+                })
+            })
+        });
+        let rt = tokio_rt(multi);
+        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    tokio::spawn(async {
+                        let handles: Vec<_> = (0..MANY)
+                            .map(|_| tokio::spawn(async { tokio::task::yield_now().await }))
+                            .collect();
+                        for h in handles {
+                            h.await.unwrap();
+                        }
+                    })
+                    .await
+                    .unwrap()
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, spawn_ready, spawn_many);
+criterion_main!(benches);
