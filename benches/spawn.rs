@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::hint::black_box;
+use std::pin::Pin;
 
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
@@ -57,7 +58,9 @@ fn spawn_ready(c: &mut Criterion) {
     group.bench_function("floor/box_pin_poll_drop", |b| {
         let mut cx = Context::from_waker(Waker::noop());
         b.iter(|| {
-            let mut fut = Box::pin(async { black_box(1u64) });
+            // `black_box` on the box keeps the allocation from being elided.
+            let mut fut: Pin<Box<dyn Future<Output = u64> + Send>> =
+                black_box(Box::pin(async { black_box(1u64) }));
             let _ = black_box(fut.as_mut().poll(&mut cx));
         })
     });

@@ -16,6 +16,15 @@ pub(crate) fn current() -> Option<Handle> {
     CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
 }
 
+/// The scheduler identity of the runtime this thread is in, read without
+/// cloning its handle (the borrow ends before this returns).
+pub(crate) fn current_scheduler_id() -> Option<usize> {
+    CURRENT
+        .try_with(|c| c.borrow().as_ref().map(|h| h.scheduler().scheduler_id()))
+        .ok()
+        .flatten()
+}
+
 /// Makes `handle` current on this thread for the guard's lifetime.
 pub(crate) fn enter(handle: Handle) -> EnterGuard {
     let prev = CURRENT.with(|c| c.replace(Some(handle)));

@@ -58,6 +58,15 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    // Hot path: on a thread of the current runtime, spawn through the
+    // scheduler's own thread context without cloning the handle.
+    let future = match context::current_scheduler_id() {
+        Some(id) => match keen_scheduler::spawn_on_runtime_thread(id, future) {
+            Ok(handle) => return handle,
+            Err(future) => future,
+        },
+        None => future,
+    };
     Handle::current().spawn(future)
 }
 

@@ -22,7 +22,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::config::{Config, UnhandledPanic};
 use crate::context::{Current, CurrentGuard};
 use crate::locals::Locals;
-use crate::metrics::{Metrics, MetricsSnapshot};
+use crate::metrics::{Metrics, MetricsSnapshot, Writer};
 use crate::park::{Driver, Parker, SharedDriver};
 use crate::scheduler_context::{self, SchedulerContext};
 use crate::task::{self, Id, Notified, OwnedTasks, Schedule, Task};
@@ -79,7 +79,7 @@ impl CurrentThread {
                 owned: OwnedTasks::new(),
                 parker,
                 config,
-                metrics: Metrics::default(),
+                metrics: Metrics::new(1),
                 woken: AtomicBool::new(false),
                 panicked: AtomicBool::new(false),
                 local_owner: Mutex::new(None),
@@ -258,7 +258,7 @@ impl Shared {
                     idle = true;
                     break;
                 };
-                Metrics::inc(&shared.metrics.polls);
+                shared.metrics.inc(Writer::Owner(0), |s| &s.polls);
                 task.run();
             }
             shared.check_panicked();
@@ -267,7 +267,7 @@ impl Shared {
                 // queue, and the parker's token makes any wake since the
                 // queue check count.
                 let core = cx.core.borrow_mut().take();
-                Metrics::inc(&shared.metrics.parks);
+                shared.metrics.inc(Writer::Owner(0), |s| &s.parks);
                 shared.parker.park(None);
                 *cx.core.borrow_mut() = core;
             } else {
@@ -287,6 +287,12 @@ impl Shared {
                  unhandled panics (UnhandledPanic::ShutdownRuntime)"
             );
         }
+    }
+
+    /// The metrics writer of the thread driving this scheduler, if that
+    /// is the calling thread.
+    pub(crate) fn runtime_thread(self: &Arc<Self>) -> Option<Writer> {
+        self.is_current_thread().then_some(Writer::Owner(0))
     }
 
     /// Whether this thread is the one driving this scheduler right now.

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::context::EagerDepthGuard;
 use crate::current_thread::{self, CurrentThread};
 use crate::locals::Locals;
-use crate::metrics::{Metrics, MetricsSnapshot};
+use crate::metrics::{Metrics, MetricsSnapshot, Writer};
 use crate::multi_thread::{self, MultiThread};
 use crate::park::Driver;
 use crate::scheduler_context;
@@ -140,9 +140,13 @@ impl Handle {
     /// Whether the calling thread runs this scheduler's tasks right now (a
     /// worker, or the thread inside its `block_on`).
     pub fn is_runtime_thread(&self) -> bool {
+        self.runtime_thread().is_some()
+    }
+
+    fn runtime_thread(&self) -> Option<Writer> {
         match &self.kind {
-            HandleKind::CurrentThread(s) => s.is_current_thread(),
-            HandleKind::MultiThread(s) => s.is_runtime_thread(),
+            HandleKind::CurrentThread(s) => s.runtime_thread(),
+            HandleKind::MultiThread(s) => s.runtime_thread(),
         }
     }
 
@@ -153,13 +157,14 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let eager = self.config().eager && self.is_runtime_thread();
+        let thread = self.runtime_thread();
+        let eager = self.config().eager && thread.is_some();
         match &self.kind {
             HandleKind::CurrentThread(s) => {
-                spawn_with(s, &s.metrics, &s.config, eager, future, locals)
+                spawn_with(s, &s.metrics, &s.config, thread, eager, future, locals)
             }
             HandleKind::MultiThread(s) => {
-                spawn_with(s, &s.metrics, &s.config, eager, future, locals)
+                spawn_with(s, &s.metrics, &s.config, thread, eager, future, locals)
             }
         }
     }
@@ -171,12 +176,13 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let thread = self.runtime_thread();
         match &self.kind {
             HandleKind::CurrentThread(s) => {
-                spawn_with(s, &s.metrics, &s.config, false, future, locals)
+                spawn_with(s, &s.metrics, &s.config, thread, false, future, locals)
             }
             HandleKind::MultiThread(s) => {
-                spawn_with(s, &s.metrics, &s.config, false, future, locals)
+                spawn_with(s, &s.metrics, &s.config, thread, false, future, locals)
             }
         }
     }
@@ -198,7 +204,15 @@ impl Handle {
                     "`spawn_local` must be called from inside the current-thread runtime's `block_on`"
                 );
                 s.claim_local_owner();
-                spawn_with(s, &s.metrics, &s.config, s.config.eager, future, locals)
+                spawn_with(
+                    s,
+                    &s.metrics,
+                    &s.config,
+                    s.runtime_thread(),
+                    s.config.eager,
+                    future,
+                    locals,
+                )
             }
             HandleKind::MultiThread(_) => {
                 panic!(
@@ -240,6 +254,15 @@ impl Handle {
         }
     }
 
+    /// An identity of the scheduler (its address), for
+    /// [`spawn_on_runtime_thread`].
+    pub fn scheduler_id(&self) -> usize {
+        match &self.kind {
+            HandleKind::CurrentThread(s) => Arc::as_ptr(s) as *const () as usize,
+            HandleKind::MultiThread(s) => Arc::as_ptr(s) as *const () as usize,
+        }
+    }
+
     /// Whether both handles refer to the same scheduler.
     pub fn ptr_eq(&self, other: &Handle) -> bool {
         match (&self.kind, &other.kind) {
@@ -258,10 +281,13 @@ impl fmt::Debug for Handle {
     }
 }
 
+/// `thread`: the caller's metrics writer if it is a runtime thread of this
+/// scheduler; `eager`: whether this call may poll in place.
 fn spawn_with<F, S>(
     scheduler: &S,
     metrics: &Metrics,
     config: &Config,
+    thread: Option<Writer>,
     eager: bool,
     future: F,
     locals: Locals,
@@ -270,17 +296,84 @@ where
     F: Future + 'static,
     S: Schedule,
 {
-    Metrics::inc(&metrics.spawned);
+    let writer = thread.unwrap_or(Writer::Remote);
+    metrics.inc(writer, |s| &s.spawned);
     if eager {
         if let Some(_depth) = EagerDepthGuard::try_enter(config.eager_depth) {
             let (handle, completed) = task::spawn_eager(future, scheduler, locals);
-            Metrics::inc(if completed {
-                &metrics.eager_completed
+            if completed {
+                metrics.inc(writer, |s| &s.eager_completed);
             } else {
-                &metrics.promoted
-            });
+                metrics.inc(writer, |s| &s.promoted);
+            }
             return handle;
         }
     }
     task::spawn_lazy(future, scheduler, locals)
+}
+
+/// Spawns on the scheduler whose [`Handle::scheduler_id`] is `scheduler_id`
+/// if the calling thread is one of its runtime threads, without cloning any
+/// handle: the hot path of a free `spawn` from inside a task. The child
+/// inherits the caller's task-locals. Gives the future back otherwise.
+pub fn spawn_on_runtime_thread<F>(
+    scheduler_id: usize,
+    future: F,
+) -> Result<JoinHandle<F::Output>, F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    use crate::context::inherited_locals;
+    use crate::scheduler_context::SchedulerContext;
+    scheduler_context::with(move |ctx| match ctx {
+        Some(SchedulerContext::CurrentThread(cx))
+            if Arc::as_ptr(&cx.shared) as *const () as usize == scheduler_id =>
+        {
+            // Installed only on the thread that holds the core.
+            let s = &cx.shared;
+            let locals = inherited_locals();
+            let writer = Some(Writer::Owner(0));
+            Ok(spawn_with(
+                s,
+                &s.metrics,
+                &s.config,
+                writer,
+                s.config.eager,
+                future,
+                locals,
+            ))
+        }
+        Some(SchedulerContext::MultiThread(cx))
+            if Arc::as_ptr(&cx.shared) as *const () as usize == scheduler_id =>
+        {
+            let s = &cx.shared;
+            let locals = inherited_locals();
+            let writer = Some(Writer::Owner(cx.index));
+            Ok(spawn_with(
+                s,
+                &s.metrics,
+                &s.config,
+                writer,
+                s.config.eager,
+                future,
+                locals,
+            ))
+        }
+        Some(SchedulerContext::MultiThreadBlockOn(s))
+            if Arc::as_ptr(s) as *const () as usize == scheduler_id =>
+        {
+            let locals = inherited_locals();
+            Ok(spawn_with(
+                s,
+                &s.metrics,
+                &s.config,
+                Some(Writer::Remote),
+                s.config.eager,
+                future,
+                locals,
+            ))
+        }
+        _ => Err(future),
+    })
 }

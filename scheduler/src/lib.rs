@@ -26,5 +26,5 @@ mod scheduler_context;
 pub mod task;
 
 pub use config::{Config, UnhandledPanic};
-pub use handle::{Flavor, Handle, NESTED_BLOCK_ON, Scheduler};
+pub use handle::{Flavor, Handle, NESTED_BLOCK_ON, Scheduler, spawn_on_runtime_thread};
 pub use metrics::MetricsSnapshot;

@@ -33,7 +33,7 @@ use self::worker::Core;
 use crate::config::{Config, UnhandledPanic};
 use crate::context::{Current, CurrentGuard};
 use crate::locals::Locals;
-use crate::metrics::{Metrics, MetricsSnapshot};
+use crate::metrics::{Metrics, MetricsSnapshot, Writer};
 use crate::park::{Driver, Parker, SharedDriver};
 use crate::scheduler_context::{self, SchedulerContext};
 use crate::task::{self, Id, Notified, OwnedTasks, Schedule, Task};
@@ -96,7 +96,7 @@ impl MultiThread {
                 idle: Idle::new(workers),
                 owned: OwnedTasks::new(),
                 config,
-                metrics: Metrics::default(),
+                metrics: Metrics::new(workers),
                 shutdown: AtomicBool::new(false),
                 panicked: AtomicBool::new(false),
                 driver,
@@ -288,13 +288,18 @@ impl Shared {
         }
     }
 
-    /// Whether this thread is one of this scheduler's workers, or inside its
-    /// `block_on`: the threads where `spawn` may poll eagerly.
-    pub(crate) fn is_runtime_thread(self: &Arc<Self>) -> bool {
+    /// If this thread is one of this scheduler's workers, or inside its
+    /// `block_on` (the threads where `spawn` may poll eagerly), its metrics
+    /// writer.
+    pub(crate) fn runtime_thread(self: &Arc<Self>) -> Option<Writer> {
         scheduler_context::with(|ctx| match ctx {
-            Some(SchedulerContext::MultiThread(cx)) => Arc::ptr_eq(&cx.shared, self),
-            Some(SchedulerContext::MultiThreadBlockOn(shared)) => Arc::ptr_eq(shared, self),
-            _ => false,
+            Some(SchedulerContext::MultiThread(cx)) if Arc::ptr_eq(&cx.shared, self) => {
+                Some(Writer::Owner(cx.index))
+            }
+            Some(SchedulerContext::MultiThreadBlockOn(shared)) if Arc::ptr_eq(shared, self) => {
+                Some(Writer::Remote)
+            }
+            _ => None,
         })
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crossbeam_deque::{Steal, Worker};
 
 use super::Shared;
-use crate::metrics::Metrics;
+use crate::metrics::Writer;
 use crate::park::Parker;
 use crate::scheduler_context::{self, SchedulerContext};
 use crate::task::Notified;
@@ -59,6 +59,8 @@ impl Core {
 /// This worker's entry in the thread's scheduler context.
 pub(crate) struct Context {
     pub(crate) shared: Arc<Shared>,
+    /// The worker's index (its core's), also its metrics slot.
+    pub(crate) index: usize,
     pub(crate) core: RefCell<Option<Box<Core>>>,
 }
 
@@ -69,6 +71,7 @@ pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
     }
     let ctx = SchedulerContext::MultiThread(Context {
         shared: shared.clone(),
+        index: core.index,
         core: RefCell::new(Some(core)),
     });
     scheduler_context::enter(&ctx, || {
@@ -96,7 +99,7 @@ impl Context {
             match task {
                 Some(task) => {
                     self.found_work();
-                    Metrics::inc(&shared.metrics.polls);
+                    shared.metrics.inc(Writer::Owner(self.index), |s| &s.polls);
                     task.run();
                     self.maintenance();
                 }
@@ -155,7 +158,7 @@ impl Context {
                         .steal_batch_and_pop(&core.local)
                     {
                         Steal::Success(task) => {
-                            Metrics::inc(&shared.metrics.steals);
+                            shared.metrics.inc(Writer::Owner(core.index), |s| &s.steals);
                             return Some(task);
                         }
                         Steal::Retry => contended = true,
@@ -212,7 +215,7 @@ impl Context {
         if !has_work && !shared.is_shutdown() {
             // Wakes while parked go to the injector (the core is away).
             let core = self.core.borrow_mut().take();
-            Metrics::inc(&shared.metrics.parks);
+            shared.metrics.inc(Writer::Owner(index), |s| &s.parks);
             parker.park(None);
             *self.core.borrow_mut() = core;
         }

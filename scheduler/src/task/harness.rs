@@ -201,10 +201,38 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
     }
 
+    /// Completes a task that finished in its eager poll. Fast path when the
+    /// poller and the unreturned join handle are its only references (see
+    /// `State::try_complete_exclusive`); else the general [`complete`].
+    /// Caller holds `RUNNING` and the poller's reference.
+    ///
+    /// [`complete`]: Self::complete
+    pub(crate) fn complete_eager(self) {
+        // SAFETY: RUNNING is held (see the field rules in `core.rs`).
+        let locals = unsafe { mem::take(&mut *self.header().locals.get()) };
+        if self.state().try_complete_exclusive() {
+            // Join interest is set and no join waker was registered (the
+            // handle was never polled): the output waits for the handle.
+            drop(locals);
+        } else {
+            drop(locals);
+            self.complete();
+        }
+    }
+
     /// Drops an output nobody will read; a panic in it is reported to the
     /// runtime's unhandled-panic policy. Caller owns the output (`COMPLETE`
     /// without join interest, or the join handle after `COMPLETE`).
     fn drop_unread_output(&self) {
+        // SAFETY: the caller owns the output (see above), so the stage is
+        // ours to read.
+        let consumed = self
+            .cell()
+            .stage
+            .with(|s| unsafe { matches!(*s, Stage::Consumed) });
+        if consumed {
+            return; // the handle already took it
+        }
         let stage = self.take_stage();
         if let Stage::Finished(Err(err)) = &stage {
             if let Some(payload) = err.panic_payload() {
@@ -335,6 +363,14 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     unsafe fn drop_join_handle(ptr: NonNull<Header>) {
         // SAFETY: caller's contract.
         let harness = unsafe { Self::from_raw(ptr) };
+        if harness.state().is_complete_and_last_reference() {
+            // Nothing else refers to the task: drop what is left and free it
+            // without touching the state word again.
+            harness.drop_unread_output();
+            // SAFETY: ours was the last reference.
+            unsafe { harness.dealloc() };
+            return;
+        }
         if harness.state().unset_join_interest().is_err() {
             // Complete while we were interested: the output is ours.
             harness.drop_unread_output();
@@ -386,7 +422,7 @@ where
                 // through the runtime's policy, which needs the scheduler.
                 harness.set_scheduler(scheduler.clone());
             }
-            harness.complete();
+            harness.complete_eager();
             (raw, true)
         }
         Poll::Pending => {

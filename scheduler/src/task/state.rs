@@ -183,6 +183,29 @@ impl State {
         prev
     }
 
+    /// Eager fast path: completes a task that finished in its eager poll
+    /// with a plain store, dropping the poller's reference, if the word is
+    /// still exactly `INITIAL_EAGER`. Then the join handle (not yet handed
+    /// out) and the poller hold the only references and nothing else
+    /// happened (no wake, abort or escaped waker clone), so no other thread
+    /// can reach the word between the load and the store. `false`: nothing
+    /// changed; take the general path.
+    pub(crate) fn try_complete_exclusive(&self) -> bool {
+        if self.0.load(Acquire) != INITIAL_EAGER {
+            return false;
+        }
+        self.0.store(COMPLETE | JOIN_INTEREST | REF_ONE, Release);
+        true
+    }
+
+    /// Join-handle fast path: `true` if the task is complete and the handle
+    /// holds the last reference, so nothing else can touch the task and it
+    /// may be freed without a read-modify-write.
+    pub(crate) fn is_complete_and_last_reference(&self) -> bool {
+        let s = self.load();
+        s.is_complete() && s.ref_count() == 1
+    }
+
     /// Wake consuming the waker's reference.
     pub(crate) fn transition_to_notified_by_val(&self) -> ToNotified {
         self.update(|s| {
@@ -321,6 +344,22 @@ mod tests {
         assert!(!state.ref_dec()); // the poller
         assert_eq!(state.unset_join_interest(), Err(state.load()));
         assert!(state.ref_dec()); // the handle: last
+    }
+
+    #[test]
+    fn exclusive_fast_paths() {
+        let state = State::new(INITIAL_EAGER);
+        assert!(state.try_complete_exclusive());
+        assert!(state.is_complete_and_last_reference());
+        // A live waker clone (an extra reference) forces the general path.
+        let state = State::new(INITIAL_EAGER);
+        state.ref_inc();
+        assert!(!state.try_complete_exclusive());
+        assert!(!state.load().is_complete());
+        // So does a wake during the poll.
+        let state = State::new(INITIAL_EAGER);
+        let _ = state.transition_to_notified_by_ref();
+        assert!(!state.try_complete_exclusive());
     }
 
     #[test]
