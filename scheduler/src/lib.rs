@@ -28,3 +28,11 @@ pub mod task;
 pub use config::{Config, UnhandledPanic};
 pub use handle::{Flavor, Handle, NESTED_BLOCK_ON, Scheduler, spawn_on_runtime_thread};
 pub use metrics::MetricsSnapshot;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_task.rs"]
+mod loom_task;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_state.rs"]
+mod loom_state;

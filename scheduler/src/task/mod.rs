@@ -134,6 +134,12 @@ unsafe impl Send for Task {}
 unsafe impl Sync for Task {}
 
 impl Task {
+    /// The task's header pointer (identity).
+    #[cfg(all(test, loom))]
+    pub(crate) fn ptr(&self) -> NonNull<Header> {
+        self.0.ptr
+    }
+
     /// Cancels the task at runtime shutdown, giving up this reference.
     pub(crate) fn shutdown(self) {
         let raw = ManuallyDrop::new(self).0;

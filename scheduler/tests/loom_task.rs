@@ -1,0 +1,238 @@
+//! Loom models of the task core: every interleaving of a wake, an abort,
+//! a join and a completion racing on one task, with the real state machine
+//! and harness. Compiled as a module of the library under
+//! `cfg(all(test, loom))` (it needs crate internals); run with
+//! `RUSTFLAGS="--cfg loom" cargo test -p keen-scheduler --release --lib loom`.
+//!
+//! Futures and outputs hold a `loom::sync::Arc` token, so loom's leak check
+//! fails a model in which a task (and so its future or output) is never
+//! freed, and the token counts prove "dropped exactly once".
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::sync::{Arc, Mutex};
+use loom::thread;
+
+use crate::locals::Locals;
+use crate::task::{self, Header, Id, Notified, Schedule, Task};
+
+/// A scheduler whose queue is a loom mutex; `run_all` drains it.
+#[derive(Clone, Default)]
+struct TestScheduler(Arc<Inner>);
+
+#[derive(Default)]
+struct Inner {
+    queue: Mutex<VecDeque<Notified>>,
+    owned: Mutex<Vec<Task>>,
+}
+
+impl Schedule for TestScheduler {
+    fn bind(&self, task: Task) -> Result<(), Task> {
+        self.0.owned.lock().unwrap().push(task);
+        Ok(())
+    }
+    fn release(&self, ptr: NonNull<Header>) -> Option<Task> {
+        let mut owned = self.0.owned.lock().unwrap();
+        let pos = owned.iter().position(|t| t.ptr() == ptr)?;
+        Some(owned.swap_remove(pos))
+    }
+    fn schedule(&self, task: Notified, _yielded: bool) {
+        self.0.queue.lock().unwrap().push_back(task);
+    }
+    fn unhandled_panic(&self, _id: Id, _payload: &(dyn std::any::Any + Send)) {}
+}
+
+impl TestScheduler {
+    fn run_all(&self) {
+        loop {
+            let next = self.0.queue.lock().unwrap().pop_front();
+            match next {
+                Some(task) => task.run(),
+                None => return,
+            }
+        }
+    }
+}
+
+/// Pending on its first poll (handing its waker out), ready on the next.
+struct TwoStep {
+    waker_out: Arc<Mutex<Option<Waker>>>,
+    polled: bool,
+    _token: Arc<()>,
+}
+
+impl Future for TwoStep {
+    type Output = Arc<()>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Arc<()>> {
+        if self.polled {
+            return Poll::Ready(self._token.clone());
+        }
+        self.polled = true;
+        *self.waker_out.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+fn spawn_two_step(
+    s: &TestScheduler,
+    token: &Arc<()>,
+) -> (task::JoinHandle<Arc<()>>, Arc<Mutex<Option<Waker>>>) {
+    let waker_out = Arc::new(Mutex::new(None));
+    let future = TwoStep {
+        waker_out: waker_out.clone(),
+        polled: false,
+        _token: token.clone(),
+    };
+    let (handle, completed) = task::spawn_eager(future, s, Locals::new());
+    assert!(!completed, "promoted after its eager Pending");
+    (handle, waker_out)
+}
+
+#[test]
+fn loom_wake_from_another_thread_then_join() {
+    loom::model(|| {
+        let s = TestScheduler::default();
+        let token = Arc::new(());
+        let (handle, waker_out) = spawn_two_step(&s, &token);
+        let waker = waker_out.lock().unwrap().take().unwrap();
+        let waking = thread::spawn(move || waker.wake());
+        let s2 = s.clone();
+        let running = thread::spawn(move || s2.run_all());
+        waking.join().unwrap();
+        running.join().unwrap();
+        s.run_all();
+        let out = loom::future::block_on(handle).unwrap();
+        drop(out);
+        assert_eq!(Arc::strong_count(&token), 1, "future and output dropped");
+    });
+}
+
+#[test]
+fn loom_join_waker_registration_races_completion() {
+    loom::model(|| {
+        let s = TestScheduler::default();
+        let token = Arc::new(());
+        let (handle, waker_out) = spawn_two_step(&s, &token);
+        let waker = waker_out.lock().unwrap().take().unwrap();
+        let s2 = s.clone();
+        let completing = thread::spawn(move || {
+            waker.wake();
+            s2.run_all();
+        });
+        // Polls the handle (registering its waker) while the task may be
+        // completing: the join must never miss its wake.
+        let out = loom::future::block_on(handle).unwrap();
+        completing.join().unwrap();
+        drop(out);
+        assert_eq!(Arc::strong_count(&token), 1);
+    });
+}
+
+#[test]
+fn loom_abort_races_wake_and_poll() {
+    loom::model(|| {
+        let s = TestScheduler::default();
+        let token = Arc::new(());
+        let (handle, waker_out) = spawn_two_step(&s, &token);
+        let waker = waker_out.lock().unwrap().take().unwrap();
+        let abort = handle.abort_handle();
+        let s2 = s.clone();
+        let running = thread::spawn(move || {
+            waker.wake();
+            s2.run_all();
+        });
+        let aborting = thread::spawn(move || abort.abort());
+        running.join().unwrap();
+        aborting.join().unwrap();
+        s.run_all();
+        match loom::future::block_on(handle) {
+            Ok(out) => drop(out),
+            Err(e) => assert!(e.is_cancelled()),
+        }
+        assert_eq!(
+            Arc::strong_count(&token),
+            1,
+            "dropped exactly once, either way"
+        );
+    });
+}
+
+#[test]
+fn loom_drop_join_handle_races_completion() {
+    loom::model(|| {
+        let s = TestScheduler::default();
+        let token = Arc::new(());
+        let (handle, waker_out) = spawn_two_step(&s, &token);
+        let waker = waker_out.lock().unwrap().take().unwrap();
+        let s2 = s.clone();
+        let completing = thread::spawn(move || {
+            waker.wake();
+            s2.run_all();
+        });
+        let dropping = thread::spawn(move || drop(handle));
+        completing.join().unwrap();
+        dropping.join().unwrap();
+        assert_eq!(
+            Arc::strong_count(&token),
+            1,
+            "the output is dropped by one side"
+        );
+    });
+}
+
+#[test]
+fn loom_two_wakers_race_to_schedule() {
+    loom::model(|| {
+        let s = TestScheduler::default();
+        let token = Arc::new(());
+        let (handle, waker_out) = spawn_two_step(&s, &token);
+        let waker = waker_out.lock().unwrap().take().unwrap();
+        let other = waker.clone();
+        let a = thread::spawn(move || waker.wake());
+        let b = thread::spawn(move || other.wake_by_ref());
+        a.join().unwrap();
+        b.join().unwrap();
+        // Exactly one Notified was queued.
+        assert_eq!(s.0.queue.lock().unwrap().len(), 1);
+        s.run_all();
+        drop(loom::future::block_on(handle).unwrap());
+        assert_eq!(Arc::strong_count(&token), 1);
+    });
+}
+
+#[test]
+fn loom_shutdown_races_a_wake() {
+    loom::model(|| {
+        let s = TestScheduler::default();
+        let token = Arc::new(());
+        let (handle, waker_out) = spawn_two_step(&s, &token);
+        let waker = waker_out.lock().unwrap().take().unwrap();
+        let waking = thread::spawn(move || waker.wake());
+        // Shutdown: take the owned list and cancel each task.
+        let owned: Vec<Task> = std::mem::take(&mut *s.0.owned.lock().unwrap());
+        for task in owned {
+            task.shutdown();
+        }
+        waking.join().unwrap();
+        s.run_all(); // stale wakes are dropped
+        let dropped = Arc::new(AtomicUsize::new(0));
+        match loom::future::block_on(handle) {
+            Ok(out) => drop(out),
+            Err(e) => {
+                assert!(e.is_cancelled());
+                dropped.fetch_add(1, SeqCst);
+            }
+        }
+        assert_eq!(
+            dropped.load(SeqCst),
+            1,
+            "shutdown cancels a task that was not run"
+        );
+        assert_eq!(Arc::strong_count(&token), 1);
+    });
+}
