@@ -7,20 +7,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use keen::runtime::{Builder, UnhandledPanic};
 use keen::{Handle, task};
-use keen_suite::{ALL, each, signal};
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
-}
+use keen_suite::{ALL, each, panic_message, signal};
 
 #[test]
 fn spawn_outside_a_runtime_names_the_fix() {
     let err = catch_unwind(|| drop(keen::spawn(async {}))).unwrap_err();
-    let msg = panic_message(err);
+    let msg = panic_message(&*err);
     assert!(msg.contains("no keen runtime"), "{msg}");
     assert!(msg.contains("block_on") && msg.contains("Handle"), "{msg}");
     assert!(Handle::try_current().is_err());
@@ -34,7 +26,7 @@ fn block_on_on_a_runtime_thread_panics_clearly() {
         let msg = rt.block_on(async {
             let handle = Handle::current();
             let err = catch_unwind(AssertUnwindSafe(|| handle.block_on(async {}))).unwrap_err();
-            panic_message(err)
+            panic_message(&*err)
         });
         assert!(
             msg.contains("cannot call `block_on` from a keen runtime thread"),
@@ -50,7 +42,7 @@ fn block_on_on_a_runtime_thread_panics_clearly() {
                 .await
             })
             .unwrap_err();
-        assert!(panic_message(err.into_panic()).contains("spawn_blocking"));
+        assert!(panic_message(&*err.into_panic()).contains("spawn_blocking"));
     });
 }
 
@@ -88,6 +80,17 @@ fn spawn_blocking_panics_reach_the_handle_and_threads_are_counted() {
     });
 }
 
+/// Runs `body` in `block_on` of a runtime with the `ShutdownRuntime`
+/// policy, expecting `block_on` to panic because of it.
+fn expect_policy_shutdown<F: std::future::Future<Output = ()>>(mut builder: Builder, body: F) {
+    let rt = builder
+        .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+        .build()
+        .unwrap();
+    let err = catch_unwind(AssertUnwindSafe(|| rt.block_on(body))).unwrap_err();
+    assert!(panic_message(&*err).contains("ShutdownRuntime"));
+}
+
 #[test]
 fn shutdown_runtime_policy_stops_block_on() {
     for multi in [false, true] {
@@ -99,41 +102,25 @@ fn shutdown_runtime_policy_stops_block_on() {
         if multi {
             builder.worker_threads(2);
         }
-        let rt = builder
-            .unhandled_panic(UnhandledPanic::ShutdownRuntime)
-            .build()
-            .unwrap();
         let (_trigger, never) = signal();
-        let err = catch_unwind(AssertUnwindSafe(|| {
-            rt.block_on(async {
-                // Detached, and panicking after promotion.
-                drop(keen::spawn(async {
-                    task::yield_now().await;
-                    panic!("unobserved")
-                }));
-                never.await
-            })
-        }))
-        .unwrap_err();
-        assert!(panic_message(err).contains("ShutdownRuntime"));
+        expect_policy_shutdown(builder, async {
+            // Detached, and panicking after promotion.
+            drop(keen::spawn(async {
+                task::yield_now().await;
+                panic!("unobserved")
+            }));
+            never.await
+        });
     }
 }
 
 #[test]
 fn shutdown_runtime_policy_also_sees_eager_panics_with_dropped_handles() {
-    let rt = Builder::new_current_thread()
-        .unhandled_panic(UnhandledPanic::ShutdownRuntime)
-        .build()
-        .unwrap();
     let (_trigger, never) = signal();
-    let err = catch_unwind(AssertUnwindSafe(|| {
-        rt.block_on(async {
-            drop(keen::spawn(async { panic!("eager, unobserved") }));
-            never.await
-        })
-    }))
-    .unwrap_err();
-    assert!(panic_message(err).contains("ShutdownRuntime"));
+    expect_policy_shutdown(Builder::new_current_thread(), async {
+        drop(keen::spawn(async { panic!("eager, unobserved") }));
+        never.await
+    });
 }
 
 #[test]

@@ -7,15 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
 use keen::task::{self, JoinError};
-use keen_suite::{ALL, DropCounter, EAGER, each, poll_once, signal};
+use keen_suite::{ALL, DropCounter, EAGER, each, panic_message, poll_once, signal};
 
 fn panic_text(err: JoinError) -> String {
-    let payload = err.into_panic();
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
+    panic_message(&*err.into_panic())
 }
 
 #[test]

@@ -19,10 +19,11 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::config::{Config, UnhandledPanic};
+use crate::config::Config;
 use crate::context::{Current, CurrentGuard};
 use crate::locals::Locals;
 use crate::metrics::{Metrics, MetricsSnapshot, Writer};
+use crate::panic_policy::PanicPolicy;
 use crate::park::{Driver, Parker, SharedDriver};
 use crate::scheduler_context::{self, SchedulerContext};
 use crate::task::{self, Id, Notified, OwnedTasks, Schedule, Task};
@@ -36,8 +37,7 @@ pub(crate) struct Shared {
     pub(crate) metrics: Metrics,
     /// The `block_on` future was woken.
     woken: AtomicBool,
-    /// An unhandled panic asked for shutdown (`UnhandledPanic::ShutdownRuntime`).
-    panicked: AtomicBool,
+    panic_policy: PanicPolicy,
     /// The thread that owns `!Send` tasks spawned with `spawn_local`, once any.
     local_owner: Mutex<Option<ThreadId>>,
     /// The core, while no thread drives the scheduler.
@@ -78,10 +78,10 @@ impl CurrentThread {
                 }),
                 owned: OwnedTasks::new(),
                 parker,
+                panic_policy: PanicPolicy::new(config.unhandled_panic),
                 config,
                 metrics: Metrics::new(1),
                 woken: AtomicBool::new(false),
-                panicked: AtomicBool::new(false),
                 local_owner: Mutex::new(None),
                 core: Mutex::new(Some(Box::new(Core {
                     local: VecDeque::new(),
@@ -253,7 +253,7 @@ impl Shared {
             // yielding must not starve the tasks.
             let mut idle = false;
             for _ in 0..shared.config.event_interval {
-                shared.check_panicked();
+                shared.panic_policy.check();
                 let Some(task) = cx.next_task() else {
                     idle = true;
                     break;
@@ -261,7 +261,7 @@ impl Shared {
                 shared.metrics.inc(Writer::Owner(0), |s| &s.polls);
                 task.run();
             }
-            shared.check_panicked();
+            shared.panic_policy.check();
             if idle && !shared.woken.load(Acquire) {
                 // Nothing to do: park. Wakes meanwhile go to the remote
                 // queue, and the parker's token makes any wake since the
@@ -278,15 +278,6 @@ impl Shared {
 
     fn pop_remote(&self) -> Option<Notified> {
         self.remote.lock().tasks.pop_front()
-    }
-
-    fn check_panicked(&self) {
-        if self.panicked.load(Acquire) {
-            panic!(
-                "a spawned task panicked and the runtime is configured to shut down on \
-                 unhandled panics (UnhandledPanic::ShutdownRuntime)"
-            );
-        }
     }
 
     /// The metrics writer of the thread driving this scheduler, if that
@@ -367,15 +358,9 @@ impl Schedule for Arc<Shared> {
     }
 
     fn unhandled_panic(&self, id: Id, payload: &(dyn Any + Send)) {
-        match self.config.unhandled_panic {
-            UnhandledPanic::Print => task::print_unhandled_panic(id, payload),
-            UnhandledPanic::Ignore => {}
-            UnhandledPanic::ShutdownRuntime => {
-                task::print_unhandled_panic(id, payload);
-                self.panicked.store(true, Release);
-                self.woken.store(true, Release);
-                self.parker.unpark();
-            }
+        if self.panic_policy.report(id, payload) {
+            self.woken.store(true, Release);
+            self.parker.unpark();
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod locals;
 mod loom;
 mod metrics;
 mod multi_thread;
+mod panic_policy;
 pub mod park;
 mod scheduler_context;
 pub mod task;

@@ -96,10 +96,12 @@ fn spawn_two_step(
 #[test]
 fn loom_wake_from_another_thread_then_join() {
     loom::model(|| {
-        let s = TestScheduler::default();
-        let token = Arc::new(());
-        let (handle, waker_out) = spawn_two_step(&s, &token);
-        let waker = waker_out.lock().unwrap().take().unwrap();
+        let Setup {
+            s,
+            token,
+            handle,
+            waker,
+        } = setup();
         let waking = thread::spawn(move || waker.wake());
         let s2 = s.clone();
         let running = thread::spawn(move || s2.run_all());
@@ -115,10 +117,12 @@ fn loom_wake_from_another_thread_then_join() {
 #[test]
 fn loom_join_waker_registration_races_completion() {
     loom::model(|| {
-        let s = TestScheduler::default();
-        let token = Arc::new(());
-        let (handle, waker_out) = spawn_two_step(&s, &token);
-        let waker = waker_out.lock().unwrap().take().unwrap();
+        let Setup {
+            s,
+            token,
+            handle,
+            waker,
+        } = setup();
         let s2 = s.clone();
         let completing = thread::spawn(move || {
             waker.wake();
@@ -136,10 +140,12 @@ fn loom_join_waker_registration_races_completion() {
 #[test]
 fn loom_abort_races_wake_and_poll() {
     loom::model(|| {
-        let s = TestScheduler::default();
-        let token = Arc::new(());
-        let (handle, waker_out) = spawn_two_step(&s, &token);
-        let waker = waker_out.lock().unwrap().take().unwrap();
+        let Setup {
+            s,
+            token,
+            handle,
+            waker,
+        } = setup();
         let abort = handle.abort_handle();
         let s2 = s.clone();
         let running = thread::spawn(move || {
@@ -165,10 +171,12 @@ fn loom_abort_races_wake_and_poll() {
 #[test]
 fn loom_drop_join_handle_races_completion() {
     loom::model(|| {
-        let s = TestScheduler::default();
-        let token = Arc::new(());
-        let (handle, waker_out) = spawn_two_step(&s, &token);
-        let waker = waker_out.lock().unwrap().take().unwrap();
+        let Setup {
+            s,
+            token,
+            handle,
+            waker,
+        } = setup();
         let s2 = s.clone();
         let completing = thread::spawn(move || {
             waker.wake();
@@ -188,10 +196,12 @@ fn loom_drop_join_handle_races_completion() {
 #[test]
 fn loom_two_wakers_race_to_schedule() {
     loom::model(|| {
-        let s = TestScheduler::default();
-        let token = Arc::new(());
-        let (handle, waker_out) = spawn_two_step(&s, &token);
-        let waker = waker_out.lock().unwrap().take().unwrap();
+        let Setup {
+            s,
+            token,
+            handle,
+            waker,
+        } = setup();
         let other = waker.clone();
         let a = thread::spawn(move || waker.wake());
         let b = thread::spawn(move || other.wake_by_ref());
@@ -208,10 +218,12 @@ fn loom_two_wakers_race_to_schedule() {
 #[test]
 fn loom_shutdown_races_a_wake() {
     loom::model(|| {
-        let s = TestScheduler::default();
-        let token = Arc::new(());
-        let (handle, waker_out) = spawn_two_step(&s, &token);
-        let waker = waker_out.lock().unwrap().take().unwrap();
+        let Setup {
+            s,
+            token,
+            handle,
+            waker,
+        } = setup();
         let waking = thread::spawn(move || waker.wake());
         // Shutdown: take the owned list and cancel each task.
         let owned: Vec<Task> = std::mem::take(&mut *s.0.owned.lock().unwrap());

@@ -21,6 +21,7 @@
 //! Run with `cargo bench -p keen-timer-wheel --bench wheel`.
 
 mod baseline;
+mod rng;
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -37,6 +38,7 @@ use keen_timer_wheel::Wheel;
 use baseline::TimerQueue;
 use baseline::binary_heap::HeapQueue;
 use baseline::btree_map::BTreeQueue;
+use rng::SplitMix64;
 
 /// Seed of every random schedule, so all queues see the same deadlines.
 const SEED: u64 = 0x6b65_656e_7469_6d65;
@@ -60,33 +62,6 @@ macro_rules! for_each_queue {
         $bench::<HeapQueue<()>>("binary_heap", $($arg),*);
         $bench::<BTreeQueue<()>>("btree_map", $($arg),*);
     };
-}
-
-/// SplitMix64: a tiny, fast, good-enough PRNG for bench schedules.
-#[derive(Debug, Clone)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator seeded with `seed`.
-    fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    /// The next 64 random bits.
-    #[inline]
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `lo..hi` (multiply-shift; the bias is negligible here).
-    #[inline]
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + ((u128::from(self.next_u64()) * u128::from(hi - lo)) >> 64) as u64
-    }
 }
 
 /// `n` deadlines drawn uniformly from `1..span`.

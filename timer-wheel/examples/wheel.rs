@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
 
 use keen_timer_wheel::Wheel;
 
+#[path = "../benches/rng.rs"]
+mod rng;
+use rng::SplitMix64;
+
 /// Timers loaded into the wheel.
 const TIMERS: usize = 1_000_000;
 /// Insert + remove pairs run with the timers live.
@@ -32,25 +36,6 @@ const PAIR_SPAN: u64 = 60_000;
 const FINE_UNTIL: u64 = 1_000;
 /// ... and by this many ticks per poll after it.
 const JUMP: u64 = 1_000;
-
-/// SplitMix64: a tiny, fast PRNG, so the demo needs no dependency.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// The next 64 random bits.
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `lo..=hi` (multiply-shift; the bias is negligible here).
-    fn range_inclusive(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + ((u128::from(self.next_u64()) * u128::from(hi - lo + 1)) >> 64) as u64
-    }
-}
 
 /// `n` with thousands separators.
 fn thousands(n: u64) -> String {
@@ -79,11 +64,9 @@ fn report(what: &str, count: usize, unit: &str, time: Duration) {
 
 fn main() {
     let total = Instant::now();
-    let mut rng = SplitMix64(0x6b65_656e_6465_6d6f);
-    let deadlines: Vec<u64> = (0..TIMERS).map(|_| rng.range_inclusive(1, HOUR)).collect();
-    let pair_deadlines: Vec<u64> = (0..PAIRS)
-        .map(|_| rng.range_inclusive(1, PAIR_SPAN - 1))
-        .collect();
+    let mut rng = SplitMix64::new(0x6b65_656e_6465_6d6f);
+    let deadlines: Vec<u64> = (0..TIMERS).map(|_| rng.range(1, HOUR + 1)).collect();
+    let pair_deadlines: Vec<u64> = (0..PAIRS).map(|_| rng.range(1, PAIR_SPAN)).collect();
 
     println!(
         "keen-timer-wheel demo: {} timers, deadlines uniform in 1..={} ticks (1 h at 1 ms)\n",

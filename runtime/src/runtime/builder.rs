@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::io;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use keen_scheduler::park::ParkThread;
@@ -155,8 +155,10 @@ impl Builder {
     /// Builds the runtime and starts its threads.
     pub fn build(&mut self) -> io::Result<Runtime> {
         // Runtime threads need the handle, which needs the scheduler: the
-        // hooks read it from a slot filled before any thread starts.
-        let slot: Arc<OnceLock<Handle>> = Arc::new(OnceLock::new());
+        // hooks read it from a slot filled before any thread starts. The
+        // slot holds a `Weak`: the hooks live inside the scheduler, so a
+        // strong handle there would be a cycle and the runtime would leak.
+        let slot: Arc<OnceLock<Weak<HandleInner>>> = Arc::new(OnceLock::new());
         let start = thread_start_hook(slot.clone(), self.on_thread_start.clone());
         let stop = thread_stop_hook(self.on_thread_stop.clone());
 
@@ -188,15 +190,16 @@ impl Builder {
                 blocking: blocking.spawner(),
             }),
         };
-        let _ = slot.set(handle.clone());
+        let _ = slot.set(Arc::downgrade(&handle.inner));
         scheduler.launch()?;
         Ok(Runtime::from_parts(scheduler, blocking, handle))
     }
 }
 
-fn thread_start_hook(slot: Arc<OnceLock<Handle>>, user: Option<Hook>) -> Hook {
+fn thread_start_hook(slot: Arc<OnceLock<Weak<HandleInner>>>, user: Option<Hook>) -> Hook {
     Arc::new(move || {
-        context::set_thread_handle(slot.get().cloned());
+        let inner = slot.get().and_then(Weak::upgrade);
+        context::set_thread_handle(inner.map(|inner| Handle { inner }));
         if let Some(user) = &user {
             user();
         }

@@ -30,10 +30,11 @@ use parking_lot::{Condvar, Mutex};
 use self::idle::Idle;
 pub(crate) use self::worker::Context;
 use self::worker::Core;
-use crate::config::{Config, UnhandledPanic};
+use crate::config::Config;
 use crate::context::{Current, CurrentGuard};
 use crate::locals::Locals;
 use crate::metrics::{Metrics, MetricsSnapshot, Writer};
+use crate::panic_policy::PanicPolicy;
 use crate::park::{Driver, Parker, SharedDriver};
 use crate::scheduler_context::{self, SchedulerContext};
 use crate::task::{self, Id, Notified, OwnedTasks, Schedule, Task};
@@ -53,7 +54,7 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) metrics: Metrics,
     shutdown: AtomicBool,
-    panicked: AtomicBool,
+    panic_policy: PanicPolicy,
     driver: Arc<SharedDriver>,
     /// Cores not running on a worker: before launch, and after exit.
     #[allow(
@@ -95,10 +96,10 @@ impl MultiThread {
                 remotes: remotes.into_boxed_slice(),
                 idle: Idle::new(workers),
                 owned: OwnedTasks::new(),
+                panic_policy: PanicPolicy::new(config.unhandled_panic),
                 config,
                 metrics: Metrics::new(workers),
                 shutdown: AtomicBool::new(false),
-                panicked: AtomicBool::new(false),
                 driver,
                 cores: Mutex::new(cores),
                 cores_returned: Condvar::new(),
@@ -224,7 +225,7 @@ impl Shared {
         let _unregister = UnregisterWaiter(self);
         scheduler_context::enter(&ctx, || {
             loop {
-                self.check_panicked();
+                self.panic_policy.check();
                 {
                     let _current = CurrentGuard::enter(Current {
                         id: None,
@@ -279,15 +280,6 @@ impl Shared {
         }
     }
 
-    fn check_panicked(&self) {
-        if self.panicked.load(Acquire) {
-            panic!(
-                "a spawned task panicked and the runtime is configured to shut down on \
-                 unhandled panics (UnhandledPanic::ShutdownRuntime)"
-            );
-        }
-    }
-
     /// If this thread is one of this scheduler's workers, or inside its
     /// `block_on` (the threads where `spawn` may poll eagerly), its metrics
     /// writer.
@@ -339,15 +331,9 @@ impl Schedule for Arc<Shared> {
     }
 
     fn unhandled_panic(&self, id: Id, payload: &(dyn Any + Send)) {
-        match self.config.unhandled_panic {
-            UnhandledPanic::Print => task::print_unhandled_panic(id, payload),
-            UnhandledPanic::Ignore => {}
-            UnhandledPanic::ShutdownRuntime => {
-                task::print_unhandled_panic(id, payload);
-                self.panicked.store(true, Release);
-                for waiter in self.block_on_waiters.lock().iter() {
-                    waiter.unpark();
-                }
+        if self.panic_policy.report(id, payload) {
+            for waiter in self.block_on_waiters.lock().iter() {
+                waiter.unpark();
             }
         }
     }
