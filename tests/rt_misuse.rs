@@ -189,3 +189,28 @@ fn futures_task_spawn_traits() {
             .is_err()
     );
 }
+
+#[test]
+fn dropping_the_runtime_frees_it() {
+    // The hooks live inside the runtime; if anything kept the runtime
+    // alive (an Arc cycle), the token they capture would never drop.
+    for multi in [false, true] {
+        let drops = keen_suite::DropCounter::new();
+        let token = drops.token();
+        let mut builder = if multi {
+            Builder::new_multi_thread()
+        } else {
+            Builder::new_current_thread()
+        };
+        let rt = builder
+            .on_thread_start(move || {
+                let _ = &token;
+            })
+            .build()
+            .unwrap();
+        rt.block_on(async { keen::spawn_blocking(|| ()).await.unwrap() });
+        drop(builder);
+        drop(rt);
+        assert_eq!(drops.get(), 1, "runtime (multi = {multi}) was not freed");
+    }
+}
