@@ -37,3 +37,7 @@ mod loom_task;
 #[cfg(all(test, loom))]
 #[path = "../tests/loom_state.rs"]
 mod loom_state;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_park.rs"]
+mod loom_park;

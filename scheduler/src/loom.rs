@@ -3,10 +3,10 @@
 //! that ships.
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{AtomicUsize, Ordering, fence};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering, fence};
 
 /// An `UnsafeCell` with loom's closure-based access, so accesses are tracked
 /// under loom and compile to plain pointer use otherwise.
@@ -40,5 +40,84 @@ impl<T> UnsafeCell<T> {
         return f(self.0.get());
         #[cfg(loom)]
         return self.0.with_mut(f);
+    }
+}
+
+#[cfg(not(loom))]
+pub(crate) use parking_lot::{Condvar, Mutex};
+
+#[cfg(loom)]
+pub(crate) use self::loom_sync::{Condvar, Mutex};
+
+/// parking_lot's `Mutex`/`Condvar` API over loom's primitives, so the
+/// parking code runs unchanged in the models.
+#[cfg(loom)]
+mod loom_sync {
+    use std::ops::{Deref, DerefMut};
+    use std::time::Duration;
+
+    #[derive(Debug)]
+    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+    #[derive(Debug)]
+    pub(crate) struct MutexGuard<'a, T>(Option<loom::sync::MutexGuard<'a, T>>);
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Mutex(loom::sync::Mutex::new(value))
+        }
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            MutexGuard(Some(self.0.lock().unwrap()))
+        }
+        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+            self.0.try_lock().ok().map(|g| MutexGuard(Some(g)))
+        }
+    }
+
+    impl<T: Default> Default for Mutex<T> {
+        fn default() -> Self {
+            Mutex::new(T::default())
+        }
+    }
+
+    impl<T> Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            self.0.as_ref().unwrap()
+        }
+    }
+
+    impl<T> DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            self.0.as_mut().unwrap()
+        }
+    }
+
+    #[derive(Debug, Default)]
+    pub(crate) struct Condvar(loom::sync::Condvar);
+
+    /// What a timed wait reports; loom has no clock.
+    pub(crate) struct WaitTimeoutResult;
+
+    impl Condvar {
+        pub(crate) fn new() -> Self {
+            Condvar(loom::sync::Condvar::new())
+        }
+        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+            let inner = guard.0.take().unwrap();
+            guard.0 = Some(self.0.wait(inner).unwrap());
+        }
+        /// Loom has no time: a timed wait returns at once, as a spurious
+        /// timeout may, which every caller already handles.
+        pub(crate) fn wait_for<T>(
+            &self,
+            _guard: &mut MutexGuard<'_, T>,
+            _timeout: Duration,
+        ) -> WaitTimeoutResult {
+            WaitTimeoutResult
+        }
+        pub(crate) fn notify_one(&self) {
+            self.0.notify_one();
+        }
     }
 }

@@ -7,10 +7,9 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
+use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
 
 /// What an idle scheduler thread blocks on.
 pub trait Driver: Send + 'static {

@@ -78,19 +78,33 @@ impl Future for TwoStep {
     }
 }
 
-fn spawn_two_step(
-    s: &TestScheduler,
-    token: &Arc<()>,
-) -> (task::JoinHandle<Arc<()>>, Arc<Mutex<Option<Waker>>>) {
+/// The common start of every model: a promoted `TwoStep` task, its join
+/// handle, the waker it handed out, and the token it holds.
+struct Setup {
+    s: TestScheduler,
+    token: Arc<()>,
+    handle: task::JoinHandle<Arc<()>>,
+    waker: Waker,
+}
+
+fn setup() -> Setup {
+    let s = TestScheduler::default();
+    let token = Arc::new(());
     let waker_out = Arc::new(Mutex::new(None));
     let future = TwoStep {
         waker_out: waker_out.clone(),
         polled: false,
         _token: token.clone(),
     };
-    let (handle, completed) = task::spawn_eager(future, s, Locals::new());
+    let (handle, completed) = task::spawn_eager(future, &s, Locals::new());
     assert!(!completed, "promoted after its eager Pending");
-    (handle, waker_out)
+    let waker = waker_out.lock().unwrap().take().unwrap();
+    Setup {
+        s,
+        token,
+        handle,
+        waker,
+    }
 }
 
 #[test]

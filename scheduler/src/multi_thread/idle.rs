@@ -1,14 +1,13 @@
 //! Idle-worker bookkeeping: who is parked, how many are searching for work.
 //!
 //! No lost wakeups: a scheduler pushes its task, then (after a `SeqCst`
-//! fence) reads `num_idle`; a worker about to park first counts itself idle
-//! (a `SeqCst` RMW), then checks every queue once more. Whichever runs
-//! second sees the other. At most one parked worker is woken while another
+//! fence) reads `num_idle`; a worker about to park first counts itself idle,
+//! then (after a `SeqCst` fence) checks every queue once more. The two
+//! fences order the two sides, so whichever runs second sees the other
+//! (checked by `tests/loom_park.rs`). At most one parked worker is woken while another
 //! is already searching, so a burst of spawns does not wake every thread.
 
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
-
-use parking_lot::Mutex;
+use crate::loom::{AtomicUsize, Mutex, Ordering::SeqCst, fence};
 
 #[derive(Debug)]
 pub(crate) struct Idle {
@@ -51,6 +50,11 @@ impl Idle {
         }
         sleepers.push(worker);
         self.num_idle.fetch_add(1, SeqCst);
+        drop(sleepers);
+        // Pairs with the fence in `worker_to_notify`: the caller's final
+        // queue check (plain crossbeam loads) must not move above this
+        // registration. (The loom model found the interleaving without it.)
+        fence(SeqCst);
     }
 
     /// `worker` woke up (or found work before parking). Returns whether it

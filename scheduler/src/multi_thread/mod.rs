@@ -11,7 +11,7 @@
 //! that shuts down: close the owned-task list and drop each task's future
 //! exactly once, close the injector, and drop every queued wake.
 
-mod idle;
+pub(crate) mod idle;
 mod worker;
 
 use std::any::Any;
