@@ -101,9 +101,12 @@ fn abort_before_first_poll_cancels() {
                 drop(token);
             });
             handle.abort();
-            let err = handle.await.unwrap_err();
-            assert!(err.is_cancelled());
-            // On current-thread nothing ran it before the abort.
+            match handle.await {
+                Err(err) => assert!(err.is_cancelled()),
+                // A worker may run a queued task before the abort lands;
+                // on current-thread nothing can run it before this await.
+                Ok(()) => assert!(cfg.is_multi_thread() && *polled.lock().unwrap()),
+            }
             if !cfg.is_multi_thread() {
                 assert!(!*polled.lock().unwrap());
             }
