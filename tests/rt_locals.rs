@@ -97,32 +97,43 @@ fn scope_sets_while_polled_and_restores() {
 }
 
 #[test]
+#[allow(
+    clippy::async_yields_async,
+    reason = "the join handle is returned on purpose, to be awaited on another thread"
+)]
 fn values_follow_a_task_to_another_thread() {
-    // On a multi-thread runtime an eager child takes its first step on the
-    // `block_on` thread and, once promoted, resumes on a worker: a
-    // guaranteed change of thread, with the value carried along.
+    // A current-thread runtime runs its tasks on whichever thread calls
+    // `block_on`: a task that starts under one thread's `block_on` and
+    // resumes under another's changes thread deterministically, and its
+    // task-local value must come along.
     let rt = Config {
-        flavor: keen_suite::Flavor::MultiThread(2),
+        flavor: keen_suite::Flavor::CurrentThread,
         eager: true,
     }
     .build();
-    let (first, resumed, value) = rt.block_on(async {
-        let (trigger, signal) = signal();
-        let child = keen::spawn(async move {
+    let (trigger, signal) = signal();
+    let child = rt.block_on(async {
+        keen::spawn(async move {
             VALUE.set(42);
             let first = std::thread::current().id();
             signal.await;
             (first, std::thread::current().id(), VALUE.get())
-        });
-        trigger.fire();
-        child.await.unwrap()
+        })
+    });
+    let (first, resumed, value) = std::thread::scope(|s| {
+        s.spawn(|| {
+            trigger.fire();
+            rt.block_on(child).unwrap()
+        })
+        .join()
+        .unwrap()
     });
     assert_eq!(
         first,
         std::thread::current().id(),
-        "eager step on the block_on thread"
+        "first step on this thread"
     );
-    assert_ne!(resumed, first, "resumed on a worker");
+    assert_ne!(resumed, first, "resumed on the other thread");
     assert_eq!(value, 42);
 }
 

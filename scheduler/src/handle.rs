@@ -1,9 +1,10 @@
 //! [`Scheduler`] (owns one current-thread or multi-thread scheduler) and
 //! [`Handle`] (a cheap, cloneable, thread-safe reference to it), with the
 //! spawn entry points and the eager-or-lazy decision (DESIGN.md step 4):
-//! eager only when the runtime enables it, the caller is on one of this
-//! runtime's threads (a worker, or inside its `block_on`), and the eager
-//! nesting depth on this thread is below the limit; `spawn_lazy` never is.
+//! eager only when the runtime enables it, the caller is one of this
+//! runtime's workers (for current-thread: the thread inside its `block_on`,
+//! its only worker), and the eager nesting depth on this thread is below the
+//! limit; `spawn_lazy` never is.
 
 use std::fmt;
 use std::future::Future;
@@ -137,8 +138,8 @@ impl Handle {
         }
     }
 
-    /// Whether the calling thread runs this scheduler's tasks right now (a
-    /// worker, or the thread inside its `block_on`).
+    /// Whether the calling thread is one of this scheduler's workers right
+    /// now (for current-thread: the thread driving it in `block_on`).
     pub fn is_runtime_thread(&self) -> bool {
         self.runtime_thread().is_some()
     }
@@ -355,20 +356,6 @@ where
                 &s.metrics,
                 &s.config,
                 writer,
-                s.config.eager,
-                future,
-                locals,
-            ))
-        }
-        Some(SchedulerContext::MultiThreadBlockOn(s))
-            if Arc::as_ptr(s) as *const () as usize == scheduler_id =>
-        {
-            let locals = inherited_locals();
-            Ok(spawn_with(
-                s,
-                &s.metrics,
-                &s.config,
-                Some(Writer::Remote),
                 s.config.eager,
                 future,
                 locals,

@@ -13,8 +13,9 @@ use crate::{current_thread, multi_thread};
 pub(crate) enum SchedulerContext {
     CurrentThread(current_thread::Context),
     MultiThread(multi_thread::Context),
-    /// A thread inside a multi-thread runtime's `block_on`.
-    MultiThreadBlockOn(std::sync::Arc<multi_thread::Shared>),
+    /// A thread inside a multi-thread runtime's `block_on` (not a worker:
+    /// recorded so a nested `block_on` is refused).
+    MultiThreadBlockOn,
 }
 
 thread_local! {

@@ -112,6 +112,21 @@ pub fn each(configs: &[Config], test: impl Fn(Config)) {
     }
 }
 
+/// Runs `future` as a task of `rt` and waits for its output, re-raising
+/// its panic. Code that tests eager spawn runs here: on a multi-thread
+/// runtime the body then runs on a worker, the only threads where `spawn`
+/// is eager (as in application code, where spawns happen inside tasks).
+pub fn run_in_task<F>(rt: &Runtime, future: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match rt.block_on(rt.spawn(future)) {
+        Ok(out) => out,
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
+    }
+}
+
 /// Counts drops of the [`DropToken`]s it hands out.
 #[derive(Debug, Clone, Default)]
 pub struct DropCounter(Arc<AtomicUsize>);

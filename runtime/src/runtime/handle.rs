@@ -76,7 +76,7 @@ impl Handle {
         context::enter(self.clone())
     }
 
-    /// Spawns a task. On one of this runtime's threads (a worker, or inside
+    /// Spawns a task. On one of this runtime's workers (for current-thread,
     /// its `block_on`) the task is polled here and now until its first
     /// `Pending` (eager spawn; see `docs/eager.md`); elsewhere it is queued.
     /// The child starts with a copy of the caller's task-locals.

@@ -32,10 +32,16 @@ use keen_scheduler::Scheduler;
 /// ```
 /// let rt = keen::Runtime::new().unwrap();
 /// let out = rt.block_on(async {
-///     let child = keen::spawn(async { "eager" });
-///     // Ready in its first poll: finished before `spawn` returned.
-///     assert!(child.is_finished());
-///     child.await.unwrap()
+///     // From `block_on` on a multi-thread runtime: queued to a worker.
+///     keen::spawn(async {
+///         // On a worker: polled in place, and ready in its first poll, so
+///         // finished before `spawn` returned.
+///         let child = keen::spawn(async { "eager" });
+///         assert!(child.is_finished());
+///         child.await.unwrap()
+///     })
+///     .await
+///     .unwrap()
 /// });
 /// assert_eq!(out, "eager");
 /// ```
@@ -69,8 +75,9 @@ impl Runtime {
     }
 
     /// Runs `future` to completion on this thread, with this runtime
-    /// current. Tasks it spawns are eager (this thread is a runtime thread
-    /// for as long as `block_on` runs).
+    /// current. On a current-thread runtime this thread is the worker, so
+    /// tasks spawned here are eager; on a multi-thread runtime they are
+    /// queued to the workers (spawns made inside tasks are eager).
     ///
     /// # Panics
     /// On a runtime thread (a worker, or inside another `block_on`).

@@ -169,7 +169,7 @@ impl MultiThread {
                 let _ = handle.join();
             }
         }
-        let ctx = SchedulerContext::MultiThreadBlockOn(self.shared.clone());
+        let ctx = SchedulerContext::MultiThreadBlockOn;
         scheduler_context::enter(&ctx, || {
             for task in shared.owned.close_and_take_all() {
                 task.shutdown();
@@ -220,7 +220,7 @@ impl Shared {
         let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
         let mut cx = TaskContext::from_waker(&waker);
         let root_locals = std::cell::UnsafeCell::new(Locals::new());
-        let ctx = SchedulerContext::MultiThreadBlockOn(self.clone());
+        let ctx = SchedulerContext::MultiThreadBlockOn;
         self.block_on_waiters.lock().push(thread::current());
         let _unregister = UnregisterWaiter(self);
         scheduler_context::enter(&ctx, || {
@@ -280,16 +280,13 @@ impl Shared {
         }
     }
 
-    /// If this thread is one of this scheduler's workers, or inside its
-    /// `block_on` (the threads where `spawn` may poll eagerly), its metrics
-    /// writer.
+    /// If this thread is one of this scheduler's workers (the only threads
+    /// where `spawn` may poll eagerly), its metrics writer. A thread inside
+    /// this scheduler's `block_on` is not a worker: it spawns lazily.
     pub(crate) fn runtime_thread(self: &Arc<Self>) -> Option<Writer> {
         scheduler_context::with(|ctx| match ctx {
             Some(SchedulerContext::MultiThread(cx)) if Arc::ptr_eq(&cx.shared, self) => {
                 Some(Writer::Owner(cx.index))
-            }
-            Some(SchedulerContext::MultiThreadBlockOn(shared)) if Arc::ptr_eq(shared, self) => {
-                Some(Writer::Remote)
             }
             _ => None,
         })
