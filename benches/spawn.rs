@@ -1,7 +1,7 @@
 //! Spawn benches, keen beside tokio in one run (issue 3's targets):
 //!
 //! - `spawn_ready`: spawn + await of a future that is ready on its first
-//!   poll, from inside `block_on`, per spawn; plus the floor, a `Box::pin`
+//!   poll, from inside a task, per spawn; plus the floor, a `Box::pin`
 //!   + poll + drop of the same future with no runtime at all.
 //! - `spawn_many`: from inside a task, spawn 10,000 tasks that each yield
 //!   once, then await them all; per batch.
@@ -68,25 +68,28 @@ fn spawn_ready(c: &mut Criterion) {
         let rt = keen_rt(multi);
         group.bench_function(format!("keen/{}", flavor(multi)), |b| {
             b.iter_custom(|iters| {
-                rt.block_on(async {
+                // Measured inside a task, where applications spawn.
+                rt.block_on(rt.spawn(async move {
                     let start = Instant::now();
                     for _ in 0..iters {
                         black_box(keen::spawn(async { black_box(1u64) }).await.unwrap());
                     }
                     start.elapsed()
-                })
+                }))
+                .unwrap()
             })
         });
         let rt = tokio_rt(multi);
         group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
             b.iter_custom(|iters| {
-                rt.block_on(async {
+                rt.block_on(rt.spawn(async move {
                     let start = Instant::now();
                     for _ in 0..iters {
                         black_box(tokio::spawn(async { black_box(1u64) }).await.unwrap());
                     }
                     start.elapsed()
-                })
+                }))
+                .unwrap()
             })
         });
     }
