@@ -85,18 +85,28 @@ impl<F: Future, S> Cell<F, S> {
         locals: Locals,
         vtable: &'static Vtable,
     ) -> NonNull<Header> {
-        let cell = Box::new(Cell {
-            header: Header {
+        // Fields are written in place: building the cell on the stack and
+        // moving it into the box made the copy's wide loads stall on the
+        // narrow stores that had just built it (store-forwarding failure).
+        let mut cell = Box::<Cell<F, S>>::new_uninit();
+        let ptr = cell.as_mut_ptr();
+        // SAFETY: `ptr` points to the uninitialised cell; each field is
+        // written exactly once, through raw field pointers (no reference to
+        // uninitialised memory is made), and all three are written before
+        // `assume_init`.
+        let cell = unsafe {
+            (&raw mut (*ptr).header).write(Header {
                 state: State::new(initial_state),
                 vtable,
                 id,
                 owned_slot: StdUnsafeCell::new(usize::MAX),
                 locals: StdUnsafeCell::new(locals),
                 join_waker: UnsafeCell::new(None),
-            },
-            scheduler: UnsafeCell::new(scheduler),
-            stage: UnsafeCell::new(Stage::Running(future)),
-        });
+            });
+            (&raw mut (*ptr).scheduler).write(UnsafeCell::new(scheduler));
+            (&raw mut (*ptr).stage).write(UnsafeCell::new(Stage::Running(future)));
+            cell.assume_init()
+        };
         NonNull::from(Box::leak(cell)).cast()
     }
 }

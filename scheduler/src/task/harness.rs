@@ -9,7 +9,7 @@ use std::future::Future;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
-use std::ptr::NonNull;
+use std::ptr::{self, NonNull};
 use std::task::{Context, Poll, Waker};
 
 use super::core::{Cell, Header, Stage, Vtable};
@@ -145,11 +145,39 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         Poll::Ready(())
     }
 
-    /// Drops the future (or anything else in the stage) under
-    /// `catch_unwind`, leaving the stage `Consumed`.
+    /// Drops the future (or anything else in the stage) in place under
+    /// `catch_unwind`, leaving the stage `Consumed`. Caller has exclusive
+    /// access to the stage (see `take_stage`).
     fn drop_future(&self) -> Result<(), Box<dyn Any + Send>> {
-        let stage = self.take_stage();
-        panic::catch_unwind(AssertUnwindSafe(move || drop(stage)))
+        self.cell().stage.with_mut(|stage| {
+            // SAFETY: exclusive access per the caller's contract. Whether or
+            // not `drop_in_place` unwinds, the value counts as dropped, so
+            // the slot is overwritten without dropping it again.
+            let dropped =
+                panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(stage) }));
+            // SAFETY: as above; the old value is gone.
+            unsafe { stage.write(Stage::Consumed) };
+            dropped
+        })
+    }
+
+    /// Moves the output out of a finished stage, leaving it `Consumed`.
+    /// Reads only the output, not the whole stage (a wide copy of the
+    /// stage stalled on the narrow stores that had just written it). The
+    /// caller owns the output (the join handle after `COMPLETE`).
+    fn take_output(&self) -> Result<F::Output, JoinError> {
+        self.cell().stage.with_mut(|stage| {
+            // SAFETY: the caller owns the stage; the output is moved out by
+            // `ptr::read` and the slot overwritten without dropping it.
+            unsafe {
+                let Stage::Finished(output) = &*stage else {
+                    panic!("JoinHandle polled after it returned its output")
+                };
+                let output = ptr::read(output);
+                stage.write(Stage::Consumed);
+                output
+            }
+        })
     }
 
     /// Cancels: drops the future with the task's context installed, stores
@@ -322,10 +350,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         // SAFETY: caller's contract.
         let harness = unsafe { Self::from_raw(ptr) };
         if harness.can_read_output(waker) {
-            let output = match harness.take_stage() {
-                Stage::Finished(output) => output,
-                _ => panic!("JoinHandle polled after it returned its output"),
-            };
+            let output = harness.take_output();
             // SAFETY: `dst` type per the caller's contract; the old value is
             // `Poll::Pending`, which has nothing to drop.
             unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(output) };
