@@ -45,10 +45,12 @@ pub struct Config {
     pub on_thread_stop: Option<ThreadHook>,
 }
 
-/// Default eager nesting limit. Each level costs one eager poll frame plus
-/// the child's own poll frames; 32 levels of the benchmark's nested-spawn
-/// future use well under 100 KiB, far inside a 2 MiB thread stack, while
-/// any deeper chain continues through the run queue at no extra cost.
+/// Default eager nesting limit. Measured (see `docs/eager.md`): one eager
+/// level of a small nested-spawn future costs 592 bytes of stack in a
+/// release build and 2,704 in a debug build, and a 10,000-deep chain runs
+/// equally fast with limits from 1 to 1,024. The limit therefore only bounds
+/// stack use: 32 levels take ~19 KiB (release) to ~86 KiB (debug) of a
+/// 2 MiB thread stack, leaving room for futures with far larger frames.
 pub const DEFAULT_EAGER_DEPTH: u32 = 32;
 
 impl Default for Config {
