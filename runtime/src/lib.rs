@@ -48,7 +48,21 @@ pub use runtime::{Handle, Runtime};
 use task::JoinHandle;
 
 /// Spawns a task on the current runtime: eagerly polled here until its first
-/// `Pending` when called on a runtime thread, queued otherwise.
+/// `Pending` when called on one of the runtime's workers, queued otherwise.
+///
+/// ```
+/// let rt = keen::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     let (tx, rx) = std::sync::mpsc::channel();
+///     let task = keen::spawn(async move {
+///         tx.send("first step").unwrap(); // runs before `spawn` returns
+///         keen::task::yield_now().await;
+///         "done"
+///     });
+///     assert_eq!(rx.try_recv().unwrap(), "first step");
+///     assert_eq!(task.await.unwrap(), "done");
+/// });
+/// ```
 ///
 /// # Panics
 /// Outside a runtime, with a message naming the fix.
@@ -70,7 +84,18 @@ where
     Handle::current().spawn(future)
 }
 
-/// Spawns a task on the current runtime without polling it here.
+/// Spawns a task on the current runtime without polling it here, as tokio
+/// does; use it where the child's first step must not run inside the
+/// caller (a lock held, a `RefCell` borrowed).
+///
+/// ```
+/// let rt = keen::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     let task = keen::spawn_lazy(async { 1 });
+///     assert!(!task.is_finished()); // queued, not yet polled
+///     assert_eq!(task.await.unwrap(), 1);
+/// });
+/// ```
 ///
 /// # Panics
 /// Outside a runtime.
@@ -86,6 +111,16 @@ where
 /// Spawns a `!Send` future on the current-thread runtime driven by this
 /// thread. Eager like [`spawn`].
 ///
+/// ```
+/// use std::rc::Rc;
+/// let rt = keen::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     let shared = Rc::new(5);
+///     let local = shared.clone();
+///     assert_eq!(keen::spawn_local(async move { *local + 1 }).await.unwrap(), 6);
+/// });
+/// ```
+///
 /// # Panics
 /// Outside a current-thread runtime's `block_on`.
 #[track_caller]
@@ -99,7 +134,16 @@ where
         .spawn_local(future, keen_scheduler::context::inherited_locals())
 }
 
-/// Runs `f` on the current runtime's blocking pool.
+/// Runs `f` on the current runtime's blocking pool (one per runtime, shared
+/// by everything on it), with the caller's task-locals.
+///
+/// ```
+/// let rt = keen::Runtime::new().unwrap();
+/// let sum = rt.block_on(async {
+///     keen::spawn_blocking(|| (1..=100u32).sum::<u32>()).await.unwrap()
+/// });
+/// assert_eq!(sum, 5050);
+/// ```
 ///
 /// # Panics
 /// Outside a runtime.
@@ -114,6 +158,10 @@ where
 
 /// Runs `future` to completion on a new current-thread runtime, which is
 /// dropped afterwards. For repeated use, build a [`Runtime`] once.
+///
+/// ```
+/// assert_eq!(keen::block_on(async { keen::spawn(async { 2 }).await.unwrap() * 21 }), 42);
+/// ```
 ///
 /// # Panics
 /// On a runtime thread, or if the runtime cannot be built.

@@ -11,6 +11,15 @@ pub use crate::{spawn, spawn_blocking, spawn_lazy, spawn_local};
 
 /// The id of the task being polled on this thread.
 ///
+/// ```
+/// let rt = keen::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     let handle = keen::spawn(async { keen::task::id() });
+///     let id = handle.id();
+///     assert_eq!(handle.await.unwrap(), id);
+/// });
+/// ```
+///
 /// The same id is seen during the task's eager first poll, after it is
 /// resumed on any worker, and on its [`JoinHandle::id`].
 ///

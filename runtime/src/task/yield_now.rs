@@ -7,6 +7,15 @@ use std::task::{Context, Poll};
 /// Returns `Pending` once, waking itself, so other ready tasks run before
 /// this one continues (a woken task that woke itself goes to the back of
 /// the queue, not the LIFO slot).
+///
+/// ```
+/// let rt = keen::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     let other = keen::spawn_lazy(async {});
+///     keen::task::yield_now().await; // the queued task runs meanwhile
+///     assert!(other.is_finished());
+/// });
+/// ```
 pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }
 }
