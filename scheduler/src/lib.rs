@@ -41,3 +41,7 @@ mod loom_state;
 #[cfg(all(test, loom))]
 #[path = "../tests/loom_park.rs"]
 mod loom_park;
+
+#[cfg(all(test, loom, crossbeam_loom))]
+#[path = "../tests/loom_steal.rs"]
+mod loom_steal;

@@ -2,7 +2,8 @@
 //! a join and a completion racing on one task, with the real state machine
 //! and harness. Compiled as a module of the library under
 //! `cfg(all(test, loom))` (it needs crate internals); run with
-//! `RUSTFLAGS="--cfg loom" cargo test -p keen-scheduler --release --lib loom`.
+//! `RUSTFLAGS="--cfg loom --cfg crossbeam_loom" cargo test -p keen-scheduler
+//! --release --lib loom` (as `.ci/run` does).
 //!
 //! Futures and outputs hold a `loom::sync::Arc` token, so loom's leak check
 //! fails a model in which a task (and so its future or output) is never
@@ -23,7 +24,7 @@ use crate::task::{self, Header, Id, Notified, Schedule, Task};
 
 /// A scheduler whose queue is a loom mutex; `run_all` drains it.
 #[derive(Clone, Default)]
-struct TestScheduler(Arc<Inner>);
+pub(crate) struct TestScheduler(Arc<Inner>);
 
 #[derive(Default)]
 struct Inner {
@@ -48,6 +49,11 @@ impl Schedule for TestScheduler {
 }
 
 impl TestScheduler {
+    /// Takes every queued wake, in order.
+    pub(crate) fn take_queue(&self) -> Vec<Notified> {
+        self.0.queue.lock().unwrap().drain(..).collect()
+    }
+
     fn run_all(&self) {
         loop {
             let next = self.0.queue.lock().unwrap().pop_front();
@@ -80,15 +86,14 @@ impl Future for TwoStep {
 
 /// The common start of every model: a promoted `TwoStep` task, its join
 /// handle, the waker it handed out, and the token it holds.
-struct Setup {
-    s: TestScheduler,
-    token: Arc<()>,
-    handle: task::JoinHandle<Arc<()>>,
-    waker: Waker,
+pub(crate) struct Setup {
+    pub(crate) s: TestScheduler,
+    pub(crate) token: Arc<()>,
+    pub(crate) handle: task::JoinHandle<Arc<()>>,
+    pub(crate) waker: Waker,
 }
 
-fn setup() -> Setup {
-    let s = TestScheduler::default();
+pub(crate) fn setup_on(s: TestScheduler) -> Setup {
     let token = Arc::new(());
     let waker_out = Arc::new(Mutex::new(None));
     let future = TwoStep {
@@ -105,6 +110,10 @@ fn setup() -> Setup {
         handle,
         waker,
     }
+}
+
+fn setup() -> Setup {
+    setup_on(TestScheduler::default())
 }
 
 #[test]
