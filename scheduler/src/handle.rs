@@ -158,16 +158,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let thread = self.runtime_thread();
-        let eager = self.config().eager && thread.is_some();
-        match &self.kind {
-            HandleKind::CurrentThread(s) => {
-                spawn_with(s, &s.metrics, &s.config, thread, eager, future, locals)
-            }
-            HandleKind::MultiThread(s) => {
-                spawn_with(s, &s.metrics, &s.config, thread, eager, future, locals)
-            }
-        }
+        self.spawn_inner(future, locals, true)
     }
 
     /// Spawns `future` without polling it here: it is queued and first
@@ -177,13 +168,23 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        self.spawn_inner(future, locals, false)
+    }
+
+    /// `may_be_eager`: `spawn` (eager where allowed) or `spawn_lazy`.
+    fn spawn_inner<F>(&self, future: F, locals: Locals, may_be_eager: bool) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
         let thread = self.runtime_thread();
+        let eager = may_be_eager && self.config().eager && thread.is_some();
         match &self.kind {
             HandleKind::CurrentThread(s) => {
-                spawn_with(s, &s.metrics, &s.config, thread, false, future, locals)
+                spawn_with(s, &s.metrics, &s.config, thread, eager, future, locals)
             }
             HandleKind::MultiThread(s) => {
-                spawn_with(s, &s.metrics, &s.config, thread, false, future, locals)
+                spawn_with(s, &s.metrics, &s.config, thread, eager, future, locals)
             }
         }
     }
