@@ -10,13 +10,6 @@
 //! job plus a join handle is the caller's business (the runtime's
 //! `spawn_blocking`).
 
-// Parts of the API (the metrics getters, `is_blocking_thread`, the
-// `SpawnError` accessors) have no caller in the runtime yet. Narrow or drop
-// this once they do.
-#![allow(dead_code, unused_imports, reason = "not all of it is wired in yet")]
-
 mod pool;
 
-pub(crate) use pool::{
-    BlockingConfig, BlockingPool, BlockingSpawner, Job, SpawnError, is_blocking_thread,
-};
+pub(crate) use pool::{BlockingConfig, BlockingPool, BlockingSpawner};

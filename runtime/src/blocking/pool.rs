@@ -77,6 +77,7 @@ thread_local! {
 }
 
 /// Whether the current thread is a thread of some blocking pool (any pool).
+#[cfg(test)]
 pub(crate) fn is_blocking_thread() -> bool {
     CURRENT_POOL.with(|pool| pool.get().is_some())
 }
@@ -139,6 +140,10 @@ impl fmt::Debug for BlockingConfig {
 /// Why [`BlockingSpawner::spawn`] did not queue a job. Either way the job was
 /// not run and is handed back: [`SpawnError::into_job`] recovers it, and
 /// dropping the error drops it.
+#[allow(
+    dead_code,
+    reason = "the job is only ever dropped with the error outside tests; dropping it is the point (a dropped blocking task is cancelled)"
+)]
 pub(crate) enum SpawnError {
     /// The pool has been shut down; it runs nothing new.
     Shutdown(Job),
@@ -153,6 +158,7 @@ pub(crate) enum SpawnError {
 
 impl SpawnError {
     /// Gives back the job that was not queued.
+    #[cfg(test)]
     pub(crate) fn into_job(self) -> Job {
         match self {
             SpawnError::Shutdown(job) | SpawnError::NoThreads { job, .. } => job,
@@ -160,6 +166,7 @@ impl SpawnError {
     }
 
     /// Whether the spawn failed because the pool is shut down.
+    #[cfg(test)]
     pub(crate) fn is_shutdown(&self) -> bool {
         matches!(self, SpawnError::Shutdown(_))
     }
@@ -298,16 +305,19 @@ impl BlockingPool {
     }
 
     /// Threads started and not yet retiring.
+    #[cfg(test)]
     pub(crate) fn num_threads(&self) -> usize {
         self.shared.state.lock().num_threads
     }
 
     /// Threads waiting for work.
+    #[cfg(test)]
     pub(crate) fn num_idle_threads(&self) -> usize {
         self.shared.num_idle_threads()
     }
 
     /// Jobs queued and not yet started.
+    #[cfg(test)]
     pub(crate) fn queue_depth(&self) -> usize {
         self.shared.state.lock().queue.len()
     }
@@ -399,11 +409,6 @@ impl BlockingSpawner {
     pub(crate) fn num_threads(&self) -> usize {
         self.shared.state.lock().num_threads
     }
-
-    /// Threads waiting for work.
-    pub(crate) fn num_idle_threads(&self) -> usize {
-        self.shared.num_idle_threads()
-    }
 }
 
 impl fmt::Debug for BlockingSpawner {
@@ -472,6 +477,7 @@ impl Shared {
 
     /// Idle threads, counting those woken for work that have not yet taken
     /// it as busy.
+    #[cfg(test)]
     fn num_idle_threads(&self) -> usize {
         self.state.lock().num_idle
     }
