@@ -60,18 +60,39 @@ impl Handle {
     /// # Panics
     /// Outside a runtime, with a message naming the fix; see
     /// [`try_current`](Self::try_current) for the fallible form.
+    ///
+    /// ```
+    /// let rt = keen::Runtime::new().unwrap();
+    /// let handle = rt.block_on(async { keen::Handle::current() });
+    /// assert_eq!(handle.flavor(), rt.handle().flavor());
+    /// ```
     #[track_caller]
     pub fn current() -> Handle {
         context::current().unwrap_or_else(|| panic!("{NO_RUNTIME}"))
     }
 
     /// The handle of the runtime this thread is in, or an error.
+    ///
+    /// ```
+    /// assert!(keen::Handle::try_current().is_err()); // no runtime here
+    /// ```
     pub fn try_current() -> Result<Handle, TryCurrentError> {
         context::current().ok_or(TryCurrentError(()))
     }
 
     /// Makes this runtime current on this thread until the guard drops, so
     /// free functions such as [`crate::spawn`] find it.
+    ///
+    /// ```
+    /// let rt = keen::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// std::thread::spawn(move || {
+    ///     let _guard = handle.enter();
+    ///     assert!(keen::Handle::try_current().is_ok());
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// ```
     pub fn enter(&self) -> EnterGuard {
         context::enter(self.clone())
     }
@@ -91,6 +112,21 @@ impl Handle {
     /// Spawns a task without polling it here: it is queued, as in tokio.
     /// Use it where the eager first step would run at the wrong moment, e.g.
     /// while holding a lock or a `RefCell` borrow the child also takes.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let rt = keen::runtime::Builder::new_current_thread().build().unwrap();
+    /// let state = Arc::new(Mutex::new(Vec::new()));
+    /// rt.block_on(async {
+    ///     let guard = state.lock().unwrap();
+    ///     let s = state.clone();
+    ///     // `spawn` would run the child's lock() here and deadlock.
+    ///     let task = keen::Handle::current().spawn_lazy(async move { s.lock().unwrap().push(1) });
+    ///     drop(guard);
+    ///     task.await.unwrap();
+    /// });
+    /// assert_eq!(*state.lock().unwrap(), [1]);
+    /// ```
     pub fn spawn_lazy<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -101,6 +137,12 @@ impl Handle {
 
     /// Runs `f` on the runtime's blocking pool, with the caller's
     /// task-locals. The handle yields its result (or its panic).
+    ///
+    /// ```
+    /// let rt = keen::Runtime::new().unwrap();
+    /// let err = rt.block_on(rt.handle().spawn_blocking(|| panic!("caught"))).unwrap_err();
+    /// assert!(err.is_panic());
+    /// ```
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -115,6 +157,14 @@ impl Handle {
 
     /// Runs `future` to completion on this thread. On a current-thread
     /// runtime this thread drives the tasks meanwhile.
+    ///
+    /// ```
+    /// let rt = keen::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// // Inside a blocking closure, block_on is allowed.
+    /// let out = rt.block_on(rt.spawn_blocking(move || handle.block_on(async { 7 })));
+    /// assert_eq!(out.unwrap(), 7);
+    /// ```
     ///
     /// # Panics
     /// On a runtime thread (a worker, or inside another `block_on`). Inside

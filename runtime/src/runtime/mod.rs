@@ -53,6 +53,11 @@ pub struct Runtime {
 
 impl Runtime {
     /// A multi-thread runtime with one worker per core.
+    ///
+    /// ```
+    /// let rt = keen::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// ```
     pub fn new() -> io::Result<Runtime> {
         Builder::new_multi_thread().build()
     }
@@ -88,6 +93,12 @@ impl Runtime {
     }
 
     /// Spawns a task; see [`Handle::spawn`].
+    ///
+    /// ```
+    /// let rt = keen::Runtime::new().unwrap();
+    /// let task = rt.spawn(async { "from outside: queued to a worker" });
+    /// assert!(rt.block_on(task).is_ok());
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -97,6 +108,12 @@ impl Runtime {
     }
 
     /// Runs `f` on the blocking pool; see [`Handle::spawn_blocking`].
+    ///
+    /// ```
+    /// let rt = keen::Runtime::new().unwrap();
+    /// let io = rt.spawn_blocking(|| std::fs::metadata(".").is_ok());
+    /// assert!(rt.block_on(io).unwrap());
+    /// ```
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -106,17 +123,40 @@ impl Runtime {
     }
 
     /// Makes this runtime current on this thread until the guard drops.
+    ///
+    /// ```
+    /// let rt = keen::Runtime::new().unwrap();
+    /// let _guard = rt.enter();
+    /// let task = keen::spawn(async { 3 }); // finds the entered runtime
+    /// assert_eq!(rt.block_on(task).unwrap(), 3);
+    /// ```
     pub fn enter(&self) -> EnterGuard {
         self.handle.enter()
     }
 
     /// The runtime's counters.
+    ///
+    /// ```
+    /// let rt = keen::runtime::Builder::new_current_thread().build().unwrap();
+    /// rt.block_on(async { keen::spawn(async {}).await.unwrap() });
+    /// let m = rt.metrics();
+    /// assert_eq!((m.spawned, m.eager_completed, m.polls), (1, 1, 0));
+    /// ```
     pub fn metrics(&self) -> RuntimeMetrics {
         self.handle.metrics()
     }
 
     /// Shuts down, waiting at most `timeout` for worker threads and running
     /// blocking closures; whatever still runs after that is left behind.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = keen::Runtime::new().unwrap();
+    /// let pending = rt.spawn(std::future::pending::<()>());
+    /// rt.shutdown_timeout(Duration::from_secs(1));
+    /// // The task's future was dropped; its handle reports cancellation.
+    /// assert!(keen::block_on(pending).unwrap_err().is_cancelled());
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         self.shutdown(Some(timeout));
     }

@@ -124,6 +124,15 @@ impl<T: Send + Sync + 'static> LocalKey<T> {
     }
 
     /// Runs `f` with a reference to the current task's value, or an error.
+    ///
+    /// ```
+    /// keen::task_local! { static NAME: String; }
+    /// keen::block_on(async {
+    ///     assert_eq!(NAME.try_with(|n| n.len()), Err(keen::task::AccessError::Unset));
+    ///     NAME.set("keen".into());
+    ///     assert_eq!(NAME.try_with(|n| n.len()), Ok(4));
+    /// });
+    /// ```
     pub fn try_with<R>(&'static self, f: impl FnOnce(&T) -> R) -> Result<R, AccessError> {
         self.value().map(|v| f(&v))
     }
@@ -150,6 +159,15 @@ impl<T: Send + Sync + 'static> LocalKey<T> {
 
     /// Runs `future` with this key set to `value` while it is polled; the
     /// outer value (or its absence) is back in place between polls and after.
+    ///
+    /// ```
+    /// keen::task_local! { static DEPTH: u32; }
+    /// keen::block_on(async {
+    ///     let inner = DEPTH.scope(1, async { DEPTH.get() }).await;
+    ///     assert_eq!(inner, 1);
+    ///     assert!(DEPTH.try_get().is_err()); // unset again outside the scope
+    /// });
+    /// ```
     pub fn scope<F: Future>(&'static self, value: T, future: F) -> Scope<T, F> {
         Scope {
             key: self,
