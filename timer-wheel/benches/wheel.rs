@@ -156,22 +156,26 @@ fn insert_cancel<Q: TimerQueue>(id: &str, group: &mut BenchmarkGroup<WallTime>, 
     });
 }
 
+/// Inserts `deadlines` into `queue`, then drains it at tick `now`, checking
+/// every timer fired.
+fn insert_and_drain<Q: TimerQueue>(queue: &mut Q, deadlines: &[u64], now: u64) {
+    for &when in deadlines {
+        black_box(queue.insert(when));
+    }
+    let mut fired = 0;
+    while let Some(key) = queue.poll_expired(now) {
+        black_box(key);
+        fired += 1;
+    }
+    assert_eq!(fired, deadlines.len());
+}
+
 /// Inserts a batch of timers into a fresh queue and drains them all.
 fn insert_fire<Q: TimerQueue>(id: &str, group: &mut BenchmarkGroup<WallTime>, deadlines: &[u64]) {
     group.bench_function(id, |b| {
         b.iter_batched_ref(
             || Q::with_capacity(deadlines.len()),
-            |queue| {
-                for &when in deadlines {
-                    black_box(queue.insert(when));
-                }
-                let mut fired = 0;
-                while let Some(key) = queue.poll_expired(FIRE_BATCH as u64) {
-                    black_box(key);
-                    fired += 1;
-                }
-                assert_eq!(fired, deadlines.len());
-            },
+            |queue| insert_and_drain(queue, deadlines, FIRE_BATCH as u64),
             BatchSize::LargeInput,
         )
     });
@@ -205,17 +209,7 @@ fn million_timers<Q: TimerQueue>(
     group.bench_function(BenchmarkId::new(id, "insert_drain_1m"), |b| {
         b.iter_batched_ref(
             || Q::with_capacity(deadlines.len()),
-            |queue| {
-                for &when in deadlines {
-                    black_box(queue.insert(when));
-                }
-                let mut fired = 0;
-                while let Some(key) = queue.poll_expired(MILLION_SPAN) {
-                    black_box(key);
-                    fired += 1;
-                }
-                assert_eq!(fired, deadlines.len());
-            },
+            |queue| insert_and_drain(queue, deadlines, MILLION_SPAN),
             BatchSize::PerIteration,
         )
     });

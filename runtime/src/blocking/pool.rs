@@ -646,6 +646,22 @@ mod tests {
         }
     }
 
+    /// Starts a job that holds its thread until the returned gate opens,
+    /// and returns once it is running; the flag turns true when it ends.
+    fn start_gated_job(spawner: &BlockingSpawner) -> (Arc<Gate>, Arc<AtomicBool>) {
+        let gate = Arc::new(Gate::default());
+        let finished = Arc::new(AtomicBool::new(false));
+        let (started_tx, started_rx) = mpsc::channel();
+        let (g, f) = (Arc::clone(&gate), Arc::clone(&finished));
+        spawn(spawner, move || {
+            started_tx.send(()).unwrap();
+            g.wait();
+            f.store(true, Ordering::SeqCst);
+        });
+        started_rx.recv_timeout(LIMIT).unwrap();
+        (gate, finished)
+    }
+
     fn spawn(spawner: &BlockingSpawner, f: impl FnOnce() + Send + 'static) {
         spawner.spawn(Box::new(f)).expect("spawn failed");
     }
@@ -669,14 +685,7 @@ mod tests {
     fn fifo_on_a_single_thread() {
         let pool = BlockingPool::new(config(1));
         let spawner = pool.spawner();
-        let gate = Arc::new(Gate::default());
-        let (started_tx, started_rx) = mpsc::channel();
-        let g = Arc::clone(&gate);
-        spawn(&spawner, move || {
-            started_tx.send(()).unwrap();
-            g.wait();
-        });
-        started_rx.recv_timeout(LIMIT).unwrap();
+        let (gate, _) = start_gated_job(&spawner);
 
         let order = Arc::new(Mutex::new(Vec::new()));
         let (done_tx, done_rx) = mpsc::channel();
@@ -806,16 +815,7 @@ mod tests {
     fn shutdown_drops_queued_jobs_and_waits_for_running_ones() {
         let mut pool = BlockingPool::new(config(1));
         let spawner = pool.spawner();
-        let gate = Arc::new(Gate::default());
-        let finished = Arc::new(AtomicBool::new(false));
-        let (started_tx, started_rx) = mpsc::channel();
-        let (g, f) = (Arc::clone(&gate), Arc::clone(&finished));
-        spawn(&spawner, move || {
-            started_tx.send(()).unwrap();
-            g.wait();
-            f.store(true, Ordering::SeqCst);
-        });
-        started_rx.recv_timeout(LIMIT).unwrap();
+        let (gate, finished) = start_gated_job(&spawner);
 
         // Two jobs queue behind the running one. The first one's drop (which
         // only shutdown does) lets the running job finish, so shutdown is
@@ -854,14 +854,7 @@ mod tests {
     fn shutdown_respects_its_timeout() {
         let mut pool = BlockingPool::new(config(1));
         let spawner = pool.spawner();
-        let gate = Arc::new(Gate::default());
-        let (started_tx, started_rx) = mpsc::channel();
-        let g = Arc::clone(&gate);
-        spawn(&spawner, move || {
-            started_tx.send(()).unwrap();
-            g.wait();
-        });
-        started_rx.recv_timeout(LIMIT).unwrap();
+        let (gate, _) = start_gated_job(&spawner);
 
         let begin = Instant::now();
         assert!(!pool.shutdown(Some(Duration::from_millis(50))));
@@ -958,16 +951,7 @@ mod tests {
 
         // Another job occupies the second thread until the gate opens; the
         // drop below must wait for it, but not for its own thread.
-        let gate = Arc::new(Gate::default());
-        let other_finished = Arc::new(AtomicBool::new(false));
-        let (started_tx, started_rx) = mpsc::channel();
-        let (g, f) = (Arc::clone(&gate), Arc::clone(&other_finished));
-        spawn(&spawner, move || {
-            started_tx.send(()).unwrap();
-            g.wait();
-            f.store(true, Ordering::SeqCst);
-        });
-        started_rx.recv_timeout(LIMIT).unwrap();
+        let (gate, other_finished) = start_gated_job(&spawner);
 
         let (pool_tx, pool_rx) = mpsc::channel::<BlockingPool>();
         let (done_tx, done_rx) = mpsc::channel();
