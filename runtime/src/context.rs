@@ -4,8 +4,10 @@
 //! current" — that lives with the task itself (see `keen-scheduler`).
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use crate::runtime::Handle;
+use crate::time::driver::TimeShared;
 
 thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
@@ -23,6 +25,21 @@ pub(crate) fn current_scheduler_id() -> Option<usize> {
         .try_with(|c| c.borrow().as_ref().map(|h| h.scheduler().scheduler_id()))
         .ok()
         .flatten()
+}
+
+/// Runs `f` with the current runtime's timers (`None` outside a runtime),
+/// without cloning the handle. `f` must not enter or leave a runtime.
+pub(crate) fn with_time<R>(f: impl FnOnce(Option<&Arc<TimeShared>>) -> R) -> R {
+    let mut f = Some(f);
+    let out = CURRENT.try_with(|c| {
+        let handle = c.borrow();
+        let f = f.take().expect("called once");
+        f(handle.as_ref().map(|h| &h.inner.time))
+    });
+    match out {
+        Ok(out) => out,
+        Err(_) => f.take().expect("not called during teardown")(None),
+    }
 }
 
 /// Makes `handle` current on this thread for the guard's lifetime.

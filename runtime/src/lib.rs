@@ -39,7 +39,9 @@
 mod blocking;
 mod context;
 pub mod runtime;
+pub mod scope;
 pub mod task;
+pub mod time;
 
 use std::future::Future;
 

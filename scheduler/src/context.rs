@@ -1,12 +1,17 @@
 //! Thread-local context: which task this thread is polling right now (its id
-//! and task-locals), how deep eager spawns are nested here, and which
-//! scheduler this thread belongs to.
+//! and task-locals), the innermost cancel scope being polled, how deep eager
+//! spawns are nested here, and which scheduler this thread belongs to.
 //!
 //! The current-task context is *swapped*, never shared: whoever polls a task
 //! (the eager spawner or a worker) installs the task's context for the length
 //! of the poll and puts the previous one back on every exit path, panics
 //! included, through [`CurrentGuard`]. It is used to answer `task::id()` and
 //! task-local lookups; it is never used to decide what to cancel.
+//!
+//! The scope slot is an opaque pointer the `keen` crate sets while a cancel
+//! scope polls its body ([`ScopeGuard`]), so a scope entered inside finds its
+//! parent. Every task poll starts with it empty, eager polls included: a
+//! scope entered during a child's eager phase never sees the parent's.
 
 use std::cell::{Cell, UnsafeCell};
 use std::ptr;
@@ -20,13 +25,25 @@ pub(crate) struct Current {
     pub(crate) id: Option<Id>,
     /// The polled task's locals; null outside any task or `block_on`.
     pub(crate) locals: *const UnsafeCell<Locals>,
+    /// The innermost cancel scope polling its body; null when none.
+    pub(crate) scope: *const (),
 }
 
 impl Current {
     const NONE: Current = Current {
         id: None,
         locals: ptr::null(),
+        scope: ptr::null(),
     };
+
+    /// A task poll's context: its id and locals, no scope yet.
+    pub(crate) fn task(id: Option<Id>, locals: *const UnsafeCell<Locals>) -> Current {
+        Current {
+            id,
+            locals,
+            scope: ptr::null(),
+        }
+    }
 }
 
 thread_local! {
@@ -54,6 +71,51 @@ impl Drop for CurrentGuard {
         let prev = self.prev;
         // `try_with`: a task dropped during thread teardown must not abort.
         let _ = CURRENT.try_with(|c| c.set(prev));
+    }
+}
+
+/// The innermost cancel scope being polled on this thread (opaque to this
+/// crate), or null.
+pub fn current_scope() -> *const () {
+    CURRENT.try_with(|c| c.get().scope).unwrap_or(ptr::null())
+}
+
+/// Installs a scope pointer as the innermost scope until dropped; see
+/// [`current_scope`]. The pointer is never dereferenced by this crate.
+#[derive(Debug)]
+pub struct ScopeGuard {
+    prev: *const (),
+}
+
+impl ScopeGuard {
+    /// Makes `scope` the innermost scope on this thread.
+    ///
+    /// # Safety
+    /// `scope` must be null or point to a scope of the `keen` crate (the one
+    /// reader of [`current_scope`]) that stays alive until the guard drops;
+    /// the guard must drop on this thread, in LIFO order with other guards.
+    pub unsafe fn enter(scope: *const ()) -> ScopeGuard {
+        let prev = CURRENT
+            .try_with(|c| {
+                let mut current = c.get();
+                let prev = current.scope;
+                current.scope = scope;
+                c.set(current);
+                prev
+            })
+            .unwrap_or(ptr::null());
+        ScopeGuard { prev }
+    }
+}
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        let prev = self.prev;
+        let _ = CURRENT.try_with(|c| {
+            let mut current = c.get();
+            current.scope = prev;
+            c.set(current);
+        });
     }
 }
 

@@ -234,16 +234,14 @@ impl Shared {
             unreachable!()
         };
         let shared = &**self;
+        let _busy = shared.parker.shared_driver().activity().busy_guard();
         let waker = Waker::from(self.clone());
         let mut task_cx = TaskContext::from_waker(&waker);
         let root_locals = UnsafeCell::new(Locals::new());
         shared.woken.store(true, SeqCst);
         loop {
             if shared.woken.swap(false, AcqRel) {
-                let _current = CurrentGuard::enter(Current {
-                    id: None,
-                    locals: &root_locals,
-                });
+                let _current = CurrentGuard::enter(Current::task(None, &root_locals));
                 if let Poll::Ready(out) = future.as_mut().poll(&mut task_cx) {
                     return out;
                 }

@@ -13,6 +13,7 @@
     clippy::undocumented_unsafe_blocks
 )]
 
+pub mod activity;
 pub mod config;
 pub mod context;
 mod current_thread;

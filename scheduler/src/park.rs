@@ -3,12 +3,14 @@
 //! the scheduler), the default [`ParkThread`] driver, and the per-worker
 //! [`Parker`] that parks on the shared driver when it is free and on its own
 //! condition variable otherwise. Tokens make `unpark` before `park` count:
-//! no wake is lost between "queue empty" and "parked".
+//! no wake is lost between "queue empty" and "parked". Parkers keep the
+//! runtime's [`Activity`] count exact (see `activity.rs`).
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::activity::Activity;
 use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
 
 /// What an idle scheduler thread blocks on.
@@ -21,6 +23,11 @@ pub trait Driver: Send + 'static {
     fn unparker(&self) -> Unparker;
     /// Called once at runtime shutdown, after every task was dropped.
     fn shutdown(&mut self) {}
+    /// The busy count this driver reads, if it cares (a paused clock does);
+    /// otherwise the scheduler keeps a private one.
+    fn activity(&self) -> Option<Arc<Activity>> {
+        None
+    }
 }
 
 /// Wakes a parked [`Driver`].
@@ -105,15 +112,41 @@ impl Driver for ParkThread {
 pub(crate) struct SharedDriver {
     driver: Mutex<Box<dyn Driver>>,
     unparker: Unparker,
+    activity: Arc<Activity>,
+    /// Whether this is the runtime's driver (whose parker checks idleness
+    /// itself) rather than a private one of a `block_on` thread.
+    is_runtime_driver: bool,
 }
 
 impl SharedDriver {
     pub(crate) fn new(driver: Box<dyn Driver>) -> Arc<SharedDriver> {
         let unparker = driver.unparker();
+        let activity = driver
+            .activity()
+            .unwrap_or_else(|| Activity::new(unparker.clone()));
         Arc::new(SharedDriver {
             driver: Mutex::new(driver),
             unparker,
+            activity,
+            is_runtime_driver: true,
         })
+    }
+
+    /// A private driver for a thread that blocks outside the workers (a
+    /// multi-thread `block_on`), counted in `activity`.
+    pub(crate) fn private(activity: Arc<Activity>) -> Arc<SharedDriver> {
+        let driver = ParkThread::new();
+        Arc::new(SharedDriver {
+            unparker: driver.unparker(),
+            driver: Mutex::new(Box::new(driver)),
+            activity,
+            is_runtime_driver: false,
+        })
+    }
+
+    /// The runtime's busy count.
+    pub(crate) fn activity(&self) -> &Arc<Activity> {
+        &self.activity
     }
 
     /// Processes driver events without blocking, if no one else is parked
@@ -168,8 +201,12 @@ impl Parker {
 
     /// Blocks until unparked or `timeout` passes. Consumes a pending token
     /// at once. Parks on the shared driver when no other worker does.
+    ///
+    /// The calling thread must be counted busy in the runtime's
+    /// [`Activity`]; it stops counting while parked.
     pub(crate) fn park(&self, timeout: Option<Duration>) {
         let inner = &*self.inner;
+        let shared = &*inner.shared;
         if inner
             .state
             .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
@@ -177,7 +214,7 @@ impl Parker {
         {
             return;
         }
-        if let Some(mut driver) = inner.shared.driver.try_lock() {
+        if let Some(mut driver) = shared.driver.try_lock() {
             if inner
                 .state
                 .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
@@ -186,8 +223,13 @@ impl Parker {
                 inner.state.store(EMPTY, SeqCst); // it was NOTIFIED
                 return;
             }
+            if shared.is_runtime_driver {
+                shared.activity.leave_quiet();
+            } else {
+                shared.activity.leave();
+            }
             driver.park(timeout);
-            inner.state.store(EMPTY, SeqCst);
+            self.finish_park();
             return;
         }
         let mut guard = inner.mutex.lock();
@@ -199,6 +241,7 @@ impl Parker {
             inner.state.store(EMPTY, SeqCst);
             return;
         }
+        shared.activity.leave();
         match timeout {
             Some(t) => {
                 let _ = inner.condvar.wait_for(&mut guard, t);
@@ -210,14 +253,28 @@ impl Parker {
                 }
             },
         }
-        inner.state.store(EMPTY, SeqCst);
+        drop(guard);
+        self.finish_park();
+    }
+
+    /// Back from blocking: an `unpark` already counted this thread busy;
+    /// a timeout or a spurious return counts itself.
+    fn finish_park(&self) {
+        let inner = &*self.inner;
+        if inner.state.swap(EMPTY, SeqCst) != NOTIFIED {
+            inner.shared.activity.enter();
+        }
     }
 
     /// Wakes this parker's current or next `park`.
     pub(crate) fn unpark(&self) {
         let inner = &*self.inner;
+        // Count the thread busy before it can wake, so the runtime never
+        // looks idle while a wake is in flight.
+        inner.shared.activity.enter();
         match inner.state.swap(NOTIFIED, SeqCst) {
-            EMPTY | NOTIFIED => {}
+            // Running: it was counted already (this cannot reach zero).
+            EMPTY | NOTIFIED => inner.shared.activity.leave_quiet(),
             PARKED_CONDVAR => {
                 drop(inner.mutex.lock());
                 inner.condvar.notify_one();
@@ -225,6 +282,11 @@ impl Parker {
             PARKED_DRIVER => inner.shared.unparker.unpark(),
             actual => unreachable!("parker state {actual}"),
         }
+    }
+
+    /// Whether both are handles to the same parker.
+    pub(crate) fn ptr_eq(&self, other: &Parker) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     pub(crate) fn shared_driver(&self) -> &Arc<SharedDriver> {

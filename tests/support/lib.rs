@@ -84,6 +84,14 @@ impl Config {
         self.builder().build().expect("runtime builds")
     }
 
+    /// Builds the runtime with its clock paused (auto-advance on).
+    pub fn build_paused(self) -> Runtime {
+        self.builder()
+            .start_paused(true)
+            .build()
+            .expect("runtime builds")
+    }
+
     /// Whether tasks run on threads other than the `block_on` thread.
     pub fn is_multi_thread(self) -> bool {
         matches!(self.flavor, Flavor::MultiThread(_))

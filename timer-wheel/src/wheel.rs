@@ -142,6 +142,13 @@ impl<T> Wheel<T> {
         true
     }
 
+    /// The value of a live timer, to update in place; `None` if the key is
+    /// stale.
+    pub fn get_mut(&mut self, key: TimerKey) -> Option<&mut T> {
+        self.live(key)?;
+        Some(&mut self.entries[key.index].value)
+    }
+
     /// The deadline a live timer was given; `None` if the key is stale.
     pub fn deadline(&self, key: TimerKey) -> Option<u64> {
         self.live(key).map(|entry| entry.when)
@@ -311,6 +318,15 @@ mod tests {
         assert_eq!(drain(&mut wheel, 4999), ["c", "d"]);
         assert_eq!(drain(&mut wheel, 5000), ["e"]);
         assert!(wheel.is_empty());
+    }
+
+    #[test]
+    fn get_mut_updates_live_timers_only() {
+        let mut wheel = Wheel::new();
+        let key = wheel.insert(5, 1);
+        *wheel.get_mut(key).unwrap() = 2;
+        assert_eq!(drain(&mut wheel, 5), [2]);
+        assert!(wheel.get_mut(key).is_none(), "fired key is stale");
     }
 
     #[test]

@@ -5,13 +5,13 @@ use std::io;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
-use keen_scheduler::park::ParkThread;
 use keen_scheduler::{Config, Scheduler, UnhandledPanic};
 
 use super::{Handle, Runtime};
 use crate::blocking::{BlockingConfig, BlockingPool};
 use crate::context;
 use crate::runtime::handle::HandleInner;
+use crate::time::driver::TimeDriver;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -44,6 +44,7 @@ pub struct Builder {
     thread_stack_size: Option<usize>,
     on_thread_start: Option<Hook>,
     on_thread_stop: Option<Hook>,
+    start_paused: bool,
 }
 
 impl Builder {
@@ -69,6 +70,7 @@ impl Builder {
             thread_stack_size: None,
             on_thread_start: None,
             on_thread_stop: None,
+            start_paused: false,
         }
     }
 
@@ -146,6 +148,23 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (default `false`): time then
+    /// moves only through [`time::advance`](crate::time::advance) and by
+    /// auto-advance to the next timer when every runtime thread is idle.
+    /// For deterministic tests; works on both flavours.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = keen::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+    /// let real = std::time::Instant::now();
+    /// rt.block_on(keen::time::sleep(Duration::from_secs(3600)));
+    /// assert!(real.elapsed() < Duration::from_secs(60));
+    /// ```
+    pub fn start_paused(&mut self, paused: bool) -> &mut Self {
+        self.start_paused = paused;
+        self
+    }
+
     /// What to do when a task panics and no `JoinHandle` will see it.
     pub fn unhandled_panic(&mut self, policy: UnhandledPanic) -> &mut Self {
         self.config.unhandled_panic = policy;
@@ -171,7 +190,9 @@ impl Builder {
         config.on_thread_start = Some(start.clone());
         config.on_thread_stop = Some(stop.clone());
 
-        let driver = Box::new(ParkThread::new());
+        let driver = TimeDriver::new(self.start_paused);
+        let time = driver.shared().clone();
+        let driver = Box::new(driver);
         let scheduler = match self.kind {
             Kind::CurrentThread => Scheduler::new_current_thread(config, driver),
             Kind::MultiThread => Scheduler::new_multi_thread(config, driver),
@@ -188,6 +209,7 @@ impl Builder {
             inner: Arc::new(HandleInner {
                 scheduler: scheduler.handle(),
                 blocking: blocking.spawner(),
+                time,
             }),
         };
         let _ = slot.set(Arc::downgrade(&handle.inner));
@@ -223,6 +245,7 @@ impl fmt::Debug for Builder {
             .field("worker_threads", &self.worker_threads)
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("keep_alive", &self.keep_alive)
+            .field("start_paused", &self.start_paused)
             .finish_non_exhaustive()
     }
 }

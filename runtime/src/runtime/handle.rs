@@ -13,6 +13,7 @@ use keen_scheduler::{Flavor, Handle as SchedulerHandle};
 use crate::blocking::BlockingSpawner;
 use crate::context::{self, EnterGuard};
 use crate::runtime::RuntimeMetrics;
+use crate::time::driver::TimeShared;
 
 /// A reference to a runtime, usable from any thread.
 ///
@@ -36,6 +37,7 @@ pub struct Handle {
 pub(crate) struct HandleInner {
     pub(crate) scheduler: SchedulerHandle,
     pub(crate) blocking: BlockingSpawner,
+    pub(crate) time: Arc<TimeShared>,
 }
 
 /// Message of the panic raised by spawning outside any runtime.
@@ -149,9 +151,15 @@ impl Handle {
         R: Send + 'static,
     {
         let (task, handle) = raw_task::blocking(f, inherited_locals());
+        // Counted busy from now until the closure returns (or the job is
+        // dropped unrun), so a paused clock does not auto-advance meanwhile.
+        let busy = self.inner.time.activity().busy_guard();
         // If the pool is shut down the job (and with it the task) is
         // dropped, which cancels the task: its handle reports that.
-        let _ = self.inner.blocking.spawn(Box::new(move || task.run()));
+        let _ = self.inner.blocking.spawn(Box::new(move || {
+            let _busy = busy;
+            task.run();
+        }));
         handle
     }
 
@@ -180,6 +188,7 @@ impl Handle {
         RuntimeMetrics::new(
             self.inner.scheduler.metrics(),
             self.inner.blocking.num_threads(),
+            self.inner.time.len(),
         )
     }
 

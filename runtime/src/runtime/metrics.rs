@@ -22,10 +22,17 @@ pub struct RuntimeMetrics {
     pub live_tasks: usize,
     /// Threads in the blocking pool right now.
     pub blocking_threads: usize,
+    /// Timers in the runtime's wheel right now (sleeps and scope deadlines
+    /// that are pending).
+    pub timers: usize,
 }
 
 impl RuntimeMetrics {
-    pub(crate) fn new(s: MetricsSnapshot, blocking_threads: usize) -> RuntimeMetrics {
+    pub(crate) fn new(
+        s: MetricsSnapshot,
+        blocking_threads: usize,
+        timers: usize,
+    ) -> RuntimeMetrics {
         RuntimeMetrics {
             spawned: s.spawned,
             eager_completed: s.eager_completed,
@@ -35,6 +42,7 @@ impl RuntimeMetrics {
             parks: s.parks,
             live_tasks: s.live_tasks,
             blocking_threads,
+            timers,
         }
     }
 }

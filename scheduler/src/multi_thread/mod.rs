@@ -55,7 +55,7 @@ pub(crate) struct Shared {
     pub(crate) metrics: Metrics,
     shutdown: AtomicBool,
     panic_policy: PanicPolicy,
-    driver: Arc<SharedDriver>,
+    pub(crate) driver: Arc<SharedDriver>,
     /// Cores not running on a worker: before launch, and after exit.
     #[allow(
         clippy::vec_box,
@@ -64,7 +64,7 @@ pub(crate) struct Shared {
     cores: Mutex<Vec<Box<Core>>>,
     cores_returned: Condvar,
     /// Threads parked in `block_on`, woken on shutdown-on-panic.
-    block_on_waiters: Mutex<Vec<thread::Thread>>,
+    block_on_waiters: Mutex<Vec<Parker>>,
 }
 
 /// A multi-thread scheduler.
@@ -192,9 +192,12 @@ impl Drop for MultiThread {
     }
 }
 
-struct ThreadWaker(thread::Thread);
+/// Wakes a `block_on` thread through its parker, which keeps the runtime's
+/// busy count exact (a paused clock must not jump while the root future is
+/// about to run).
+struct BlockOnWaker(Parker);
 
-impl Wake for ThreadWaker {
+impl Wake for BlockOnWaker {
     fn wake(self: Arc<Self>) {
         self.0.unpark();
     }
@@ -203,12 +206,11 @@ impl Wake for ThreadWaker {
     }
 }
 
-struct UnregisterWaiter<'a>(&'a Shared);
+struct UnregisterWaiter<'a>(&'a Shared, &'a Parker);
 
 impl Drop for UnregisterWaiter<'_> {
     fn drop(&mut self) {
-        let me = thread::current().id();
-        self.0.block_on_waiters.lock().retain(|t| t.id() != me);
+        self.0.block_on_waiters.lock().retain(|p| !p.ptr_eq(self.1));
     }
 }
 
@@ -217,25 +219,25 @@ impl Shared {
     /// on the workers meanwhile.
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
         let mut future = pin!(future);
-        let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+        let activity = self.driver.activity();
+        let parker = Parker::new(SharedDriver::private(activity.clone()));
+        let _busy = activity.busy_guard();
+        let waker = Waker::from(Arc::new(BlockOnWaker(parker.clone())));
         let mut cx = TaskContext::from_waker(&waker);
         let root_locals = std::cell::UnsafeCell::new(Locals::new());
         let ctx = SchedulerContext::MultiThreadBlockOn;
-        self.block_on_waiters.lock().push(thread::current());
-        let _unregister = UnregisterWaiter(self);
+        self.block_on_waiters.lock().push(parker.clone());
+        let _unregister = UnregisterWaiter(self, &parker);
         scheduler_context::enter(&ctx, || {
             loop {
                 self.panic_policy.check();
                 {
-                    let _current = CurrentGuard::enter(Current {
-                        id: None,
-                        locals: &root_locals,
-                    });
+                    let _current = CurrentGuard::enter(Current::task(None, &root_locals));
                     if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                         return out;
                     }
                 }
-                thread::park();
+                parker.park(None);
             }
         })
     }

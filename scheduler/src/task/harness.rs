@@ -99,10 +99,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 
     fn current(&self) -> Current {
-        Current {
-            id: Some(self.header().id),
-            locals: &self.header().locals,
-        }
+        Current::task(Some(self.header().id), &self.header().locals)
     }
 
     /// Polls the future once with the task's context installed; on `Ready`

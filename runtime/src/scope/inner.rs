@@ -1,0 +1,378 @@
+//! A cancel scope's shared state ([`ScopeInner`]) and the rules that act on
+//! it: effective cancellation up the parent chain, waking everything pending
+//! under a cancelled scope, the deadline's timer entry, shield accounting.
+//!
+//! Lock order: a scope's `state` before the timer wheel; a parent's `state`
+//! is only taken with no other lock held. Wakers run with no lock held.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, OnceLock, Weak};
+use std::task::Waker;
+use std::time::Duration;
+
+use keen_timer_wheel::TimerKey;
+use parking_lot::Mutex;
+use slab::Slab;
+
+use super::CancelReason;
+use crate::context;
+use crate::time::Instant;
+use crate::time::driver::{Target, TimeShared};
+
+const NOT_CANCELLED: u8 = 0;
+const EXPLICIT: u8 = 1;
+const DEADLINE: u8 = 2;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The state every clone of one `CancelScope` shares.
+pub(crate) struct ScopeInner {
+    pub(crate) id: u64,
+    /// Why this scope itself was cancelled (`NOT_CANCELLED`, `EXPLICIT`,
+    /// `DEADLINE`); sticky once set.
+    cancel: AtomicU8,
+    shield: AtomicBool,
+    caught: AtomicBool,
+    /// Shielded scopes with a pending body somewhere inside this one.
+    shields_inside: AtomicUsize,
+    /// The scope that was innermost when this one was entered.
+    parent: OnceLock<Option<Arc<ScopeInner>>>,
+    state: Mutex<State>,
+}
+
+/// What a deadline is, before and after entry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Deadline {
+    None,
+    /// Relative: fixed when the scope is entered.
+    After(Duration),
+    At(Instant),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    Idle,
+    Entered,
+    Exited,
+}
+
+struct State {
+    phase: Phase,
+    deadline: Deadline,
+    /// The runtime's timers, once a deadline needed them.
+    time: Option<Arc<TimeShared>>,
+    timer: Option<TimerKey>,
+    /// Waker of the latest `Pending` poll of the body; set once armed.
+    waker: Option<Waker>,
+    /// Entered scopes under this one that are pending, to wake on cancel.
+    children: Slab<Weak<ScopeInner>>,
+    /// Our key in the parent's `children`, once registered.
+    child_key: Option<usize>,
+    /// Whether this scope counts in its ancestors' `shields_inside`.
+    shield_counted: bool,
+}
+
+impl ScopeInner {
+    pub(crate) fn new(deadline: Deadline) -> ScopeInner {
+        ScopeInner {
+            id: NEXT_ID.fetch_add(1, SeqCst),
+            cancel: AtomicU8::new(NOT_CANCELLED),
+            shield: AtomicBool::new(false),
+            caught: AtomicBool::new(false),
+            shields_inside: AtomicUsize::new(0),
+            parent: OnceLock::new(),
+            state: Mutex::new(State {
+                phase: Phase::Idle,
+                deadline,
+                time: None,
+                timer: None,
+                waker: None,
+                children: Slab::new(),
+                child_key: None,
+                shield_counted: false,
+            }),
+        }
+    }
+
+    /// Why this scope itself was cancelled, if it was.
+    pub(crate) fn own_reason(&self) -> Option<CancelReason> {
+        match self.cancel.load(SeqCst) {
+            EXPLICIT => Some(CancelReason::Explicit),
+            DEADLINE => Some(CancelReason::Deadline),
+            _ => None,
+        }
+    }
+
+    /// Cancelled itself, or (unless shielded) through its parent.
+    pub(crate) fn effective_reason(&self) -> Option<CancelReason> {
+        if let Some(reason) = self.own_reason() {
+            return Some(reason);
+        }
+        let mut scope = self;
+        loop {
+            if scope.shield.load(SeqCst) {
+                return None;
+            }
+            scope = scope.parent()?;
+            if scope.own_reason().is_some() {
+                return Some(CancelReason::Parent);
+            }
+        }
+    }
+
+    pub(crate) fn parent(&self) -> Option<&Arc<ScopeInner>> {
+        self.parent.get().and_then(Option::as_ref)
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.own_reason().is_some()
+    }
+
+    pub(crate) fn cancelled_caught(&self) -> bool {
+        self.caught.load(SeqCst)
+    }
+
+    pub(crate) fn set_caught(&self) {
+        self.caught.store(true, SeqCst);
+    }
+
+    pub(crate) fn shields_inside(&self) -> usize {
+        self.shields_inside.load(SeqCst)
+    }
+
+    pub(crate) fn is_shielded(&self) -> bool {
+        self.shield.load(SeqCst)
+    }
+
+    /// Cancels this scope for `reason` and wakes everything pending under
+    /// it. Later calls keep the first reason.
+    pub(crate) fn cancel(&self, reason: u8) {
+        if self
+            .cancel
+            .compare_exchange(NOT_CANCELLED, reason, SeqCst, SeqCst)
+            .is_ok()
+        {
+            self.wake_tree();
+        }
+    }
+
+    pub(crate) fn cancel_explicit(&self) {
+        self.cancel(EXPLICIT);
+    }
+
+    /// Wakes this scope's pending body and, through unshielded children,
+    /// every pending body under it.
+    fn wake_tree(&self) {
+        let (waker, children) = {
+            let state = self.state.lock();
+            let children: Vec<Arc<ScopeInner>> = state
+                .children
+                .iter()
+                .filter_map(|(_, c)| c.upgrade())
+                .collect();
+            (state.waker.clone(), children)
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        for child in children {
+            if !child.is_shielded() {
+                child.wake_tree();
+            }
+        }
+    }
+
+    /// First poll: link to the enclosing scope and fix a relative deadline.
+    ///
+    /// # Panics
+    /// If the scope was entered before, or has a deadline and no runtime is
+    /// current.
+    #[track_caller]
+    pub(crate) fn enter(self: &Arc<Self>, parent: Option<Arc<ScopeInner>>) {
+        let mut state = self.state.lock();
+        assert!(
+            state.phase == Phase::Idle,
+            "a CancelScope runs one body: this scope was already entered"
+        );
+        state.phase = Phase::Entered;
+        let _ = self.parent.set(parent);
+        if let Deadline::None = state.deadline {
+            return;
+        }
+        let time = current_time();
+        let now = Instant::from_std(time.clock().now());
+        let deadline = match state.deadline {
+            Deadline::After(d) => now.saturating_add(d),
+            Deadline::At(at) => at,
+            Deadline::None => unreachable!(),
+        };
+        state.deadline = Deadline::At(deadline);
+        state.time = Some(time);
+        drop(state);
+        if deadline <= now {
+            self.cancel(DEADLINE);
+        }
+    }
+
+    /// The body is pending and not cancelled: remember the waker, register
+    /// with the parent (so its cancellation wakes us), count a shield, and
+    /// put the deadline in the wheel. The expensive parts run once.
+    pub(crate) fn arm(self: &Arc<Self>, waker: &Waker) {
+        let mut state = self.state.lock();
+        let first = state.waker.is_none();
+        match &mut state.waker {
+            Some(w) if w.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+        if !first {
+            return;
+        }
+        self.arm_timer(&mut state);
+        let shield = self.is_shielded();
+        state.shield_counted = shield;
+        drop(state);
+        if shield {
+            self.count_shield(true);
+        }
+        if let Some(parent) = self.parent() {
+            let key = parent.state.lock().children.insert(Arc::downgrade(self));
+            self.state.lock().child_key = Some(key);
+        }
+    }
+
+    fn arm_timer(self: &Arc<Self>, state: &mut State) {
+        if state.timer.is_some() || self.is_cancelled() {
+            return;
+        }
+        let (Deadline::At(at), Some(time)) = (state.deadline, &state.time) else {
+            return;
+        };
+        let tick = time.clock().deadline_tick(at.into_std());
+        state.timer = Some(time.insert(tick, Target::Scope(self.clone())));
+    }
+
+    /// The deadline's timer fired.
+    pub(crate) fn fire_deadline(&self, key: TimerKey) {
+        let ours = {
+            let mut state = self.state.lock();
+            let ours = state.timer == Some(key);
+            if ours {
+                state.timer = None;
+            }
+            ours
+        };
+        if ours {
+            self.cancel(DEADLINE);
+        }
+    }
+
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        match self.state.lock().deadline {
+            Deadline::At(at) => Some(at),
+            Deadline::None | Deadline::After(_) => None,
+        }
+    }
+
+    /// Replaces the deadline; once entered, re-registers it at once.
+    pub(crate) fn set_deadline(self: &Arc<Self>, deadline: Option<Instant>) {
+        let mut state = self.state.lock();
+        state.deadline = deadline.map_or(Deadline::None, Deadline::At);
+        if state.phase != Phase::Entered {
+            return;
+        }
+        let old = state.timer.take();
+        let removed = old.and_then(|key| state.time.as_ref()?.remove(key));
+        let Some(at) = deadline else {
+            drop(state);
+            drop(removed);
+            return;
+        };
+        if state.time.is_none() {
+            state.time = Some(current_time());
+        }
+        let expired = at <= Instant::now();
+        if !expired && state.waker.is_some() {
+            self.arm_timer(&mut state);
+        }
+        drop(state);
+        drop(removed);
+        if expired {
+            self.cancel(DEADLINE);
+        }
+    }
+
+    pub(crate) fn set_shield(self: &Arc<Self>, shield: bool) {
+        if self.shield.swap(shield, SeqCst) == shield {
+            return;
+        }
+        let recount = {
+            let mut state = self.state.lock();
+            let armed = state.phase == Phase::Entered && state.waker.is_some();
+            let recount = armed && state.shield_counted != shield;
+            if recount {
+                state.shield_counted = shield;
+            }
+            recount
+        };
+        if recount {
+            self.count_shield(shield);
+        }
+        if !shield && self.effective_reason().is_some() {
+            // Outer cancellation now reaches the body.
+            self.wake_tree();
+        }
+    }
+
+    fn count_shield(&self, add: bool) {
+        let mut scope = self.parent();
+        while let Some(s) = scope {
+            if add {
+                s.shields_inside.fetch_add(1, SeqCst);
+            } else {
+                s.shields_inside.fetch_sub(1, SeqCst);
+            }
+            scope = s.parent();
+        }
+    }
+
+    /// The body finished or was dropped: deregister everything.
+    pub(crate) fn exit(self: &Arc<Self>) {
+        let (removed, waker, child_key, shield_counted) = {
+            let mut state = self.state.lock();
+            if state.phase != Phase::Entered {
+                return;
+            }
+            state.phase = Phase::Exited;
+            let removed = match (state.timer.take(), &state.time) {
+                (Some(key), Some(time)) => time.remove(key),
+                _ => None,
+            };
+            let shield_counted = std::mem::take(&mut state.shield_counted);
+            (
+                removed,
+                state.waker.take(),
+                state.child_key.take(),
+                shield_counted,
+            )
+        };
+        if shield_counted {
+            self.count_shield(false);
+        }
+        if let (Some(key), Some(parent)) = (child_key, self.parent()) {
+            parent.state.lock().children.try_remove(key);
+        }
+        drop(removed);
+        drop(waker);
+    }
+}
+
+/// The current runtime's timers, for a scope with a deadline.
+#[track_caller]
+fn current_time() -> Arc<TimeShared> {
+    context::with_time(|time| time.cloned()).unwrap_or_else(|| {
+        panic!(
+            "a CancelScope with a deadline must run inside a keen runtime \
+             (Runtime::block_on or a task): deadlines live in the runtime's timer wheel"
+        )
+    })
+}

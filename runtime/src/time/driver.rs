@@ -1,0 +1,272 @@
+//! The timer driver: one per runtime, a [`Wheel`] at 1 ms per tick behind a
+//! mutex, stacked under the scheduler as its [`Driver`].
+//!
+//! Whoever parks on the driver first fires every due timer, then sleeps until
+//! the next one (or, on a paused clock with every thread idle, moves the
+//! clock to it: auto-advance). Due timers are taken from the wheel in batches
+//! under the lock and woken after it is released, so a waker that re-enters
+//! the timer code (or is slow) never runs under the lock. Workers busy with
+//! tasks also fire timers every `event_interval` ticks (zero-timeout parks).
+//!
+//! `elapsed` mirrors the wheel's tick for lock-free readers: a `Sleep` is
+//! done once `elapsed` reaches its tick. It is published before each batch is
+//! woken, so a woken sleeper always sees its own tick as elapsed.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::task::Waker;
+use std::time::Duration;
+
+use keen_scheduler::activity::Activity;
+use keen_scheduler::park::{Driver, ParkThread, Unparker};
+use keen_timer_wheel::{TimerKey, Wheel};
+use parking_lot::Mutex;
+
+use super::clock::Clock;
+use crate::scope::ScopeInner;
+
+/// Timers woken per lock acquisition while firing.
+const BATCH: usize = 32;
+
+/// What a timer does when it fires.
+pub(crate) enum Target {
+    /// Wake a sleeping future.
+    Waker(Waker),
+    /// Cancel a scope whose deadline this is.
+    Scope(Arc<ScopeInner>),
+}
+
+/// The timer state shared by the driver, the runtime handle and every timer.
+pub(crate) struct TimeShared {
+    clock: Clock,
+    wheel: Mutex<Wheel<Target>>,
+    /// The wheel's tick, readable without the lock.
+    elapsed: AtomicU64,
+    /// The tick the thread parked on the driver will wake at by itself;
+    /// 0 when no thread is parked on it with a timer timeout.
+    parked_until: AtomicU64,
+    unparker: Unparker,
+    activity: Arc<Activity>,
+    shutdown: AtomicBool,
+}
+
+impl TimeShared {
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The last tick the driver has processed.
+    pub(crate) fn elapsed(&self) -> u64 {
+        self.elapsed.load(SeqCst)
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(SeqCst)
+    }
+
+    /// Registers a timer; wakes the parked driver if it must wake earlier.
+    pub(crate) fn insert(&self, tick: u64, target: Target) -> TimerKey {
+        let (key, wake) = {
+            let mut wheel = self.wheel.lock();
+            let key = wheel.insert(tick, target);
+            (key, tick < self.parked_until.load(SeqCst))
+        };
+        if wake {
+            self.unparker.unpark();
+        }
+        key
+    }
+
+    /// Moves a live timer; `false` if it already fired or was removed.
+    pub(crate) fn reset(&self, key: TimerKey, tick: u64) -> bool {
+        let (live, wake) = {
+            let mut wheel = self.wheel.lock();
+            let live = wheel.reset(key, tick);
+            (live, live && tick < self.parked_until.load(SeqCst))
+        };
+        if wake {
+            self.unparker.unpark();
+        }
+        live
+    }
+
+    /// Removes a timer, returning its target for the caller to drop after
+    /// the lock is released.
+    #[must_use]
+    pub(crate) fn remove(&self, key: TimerKey) -> Option<Target> {
+        self.wheel.lock().remove(key)
+    }
+
+    /// Points a sleeping timer at a new waker, if it changed.
+    pub(crate) fn update_waker(&self, key: TimerKey, waker: &Waker) {
+        let old = {
+            let mut wheel = self.wheel.lock();
+            match wheel.get_mut(key) {
+                Some(Target::Waker(w)) if !w.will_wake(waker) => {
+                    Some(std::mem::replace(w, waker.clone()))
+                }
+                _ => None,
+            }
+        };
+        drop(old);
+    }
+
+    /// Live timers.
+    pub(crate) fn len(&self) -> usize {
+        self.wheel.lock().len()
+    }
+
+    /// Fires every timer due at or before `now`, in batches, waking outside
+    /// the lock.
+    pub(crate) fn process(&self, now: u64) {
+        let mut batch: Vec<(TimerKey, Target)> = Vec::new();
+        loop {
+            let done = {
+                let mut wheel = self.wheel.lock();
+                let done = loop {
+                    if batch.len() == BATCH {
+                        break false;
+                    }
+                    match wheel.poll_expired(now) {
+                        Some(fired) => batch.push(fired),
+                        None => break true,
+                    }
+                };
+                self.elapsed.fetch_max(wheel.elapsed(), SeqCst);
+                done
+            };
+            for (key, target) in batch.drain(..) {
+                match target {
+                    Target::Waker(waker) => waker.wake(),
+                    Target::Scope(scope) => scope.fire_deadline(key),
+                }
+            }
+            if done {
+                return;
+            }
+        }
+    }
+
+    /// Freezes the clock; from now on the driver watches for idleness.
+    pub(crate) fn pause(&self) {
+        self.clock.pause();
+        self.activity.set_watching(true);
+    }
+
+    /// Moves a paused clock forward and fires what became due.
+    #[track_caller]
+    pub(crate) fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+        self.process(self.clock.now_tick());
+    }
+
+    /// The busy count the scheduler keeps for this runtime.
+    pub(crate) fn activity(&self) -> &Arc<Activity> {
+        &self.activity
+    }
+
+    fn next_expiration(&self) -> Option<u64> {
+        self.wheel.lock().next_expiration()
+    }
+}
+
+impl fmt::Debug for TimeShared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimeShared")
+            .field("clock", &self.clock)
+            .field("elapsed", &self.elapsed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The runtime's [`Driver`]: timers over a thread parker.
+pub(crate) struct TimeDriver {
+    shared: Arc<TimeShared>,
+    park: ParkThread,
+}
+
+impl TimeDriver {
+    pub(crate) fn new(start_paused: bool) -> TimeDriver {
+        let park = ParkThread::new();
+        let unparker = park.unparker();
+        let activity = Activity::new(unparker.clone());
+        activity.set_watching(start_paused);
+        TimeDriver {
+            shared: Arc::new(TimeShared {
+                clock: Clock::new(start_paused),
+                wheel: Mutex::new(Wheel::new()),
+                elapsed: AtomicU64::new(0),
+                parked_until: AtomicU64::new(0),
+                unparker,
+                activity,
+                shutdown: AtomicBool::new(false),
+            }),
+            park,
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<TimeShared> {
+        &self.shared
+    }
+}
+
+impl Driver for TimeDriver {
+    fn park(&mut self, timeout: Option<Duration>) {
+        let shared = &*self.shared;
+        let clock = &shared.clock;
+        shared.process(clock.now_tick());
+        if timeout == Some(Duration::ZERO) {
+            return;
+        }
+        if clock.is_paused() {
+            if shared.activity.is_idle() {
+                // Every thread is parked and no wake is in flight: nothing
+                // but a timer can happen next, so jump to it.
+                if let Some(next) = shared.next_expiration() {
+                    clock.advance_to_tick(next);
+                    shared.process(next);
+                    return;
+                }
+            }
+            // Paused time never passes: wait for work or the idle signal.
+            self.park.park(timeout);
+        } else {
+            let next = {
+                let wheel = shared.wheel.lock();
+                let next = wheel.next_expiration();
+                shared
+                    .parked_until
+                    .store(next.map_or(u64::MAX, |t| t.max(1)), SeqCst);
+                next
+            };
+            let until_timer = next.map(|tick| clock.until_tick(tick));
+            let wait = match (timeout, until_timer) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            self.park.park(wait);
+            shared.parked_until.store(0, SeqCst);
+        }
+        shared.process(clock.now_tick());
+    }
+
+    fn unparker(&self) -> Unparker {
+        self.park.unparker()
+    }
+
+    fn shutdown(&mut self) {
+        self.shared.shutdown.store(true, SeqCst);
+        let mut wheel = self.shared.wheel.lock();
+        let mut targets = Vec::with_capacity(wheel.len());
+        while let Some((_, target)) = wheel.poll_expired(u64::MAX) {
+            targets.push(target);
+        }
+        drop(wheel);
+        drop(targets);
+    }
+
+    fn activity(&self) -> Option<Arc<Activity>> {
+        Some(self.shared.activity.clone())
+    }
+}

@@ -1,0 +1,167 @@
+//! [`Sleep`], [`sleep`] and [`sleep_until`]: a future that completes at a
+//! deadline. It registers in the timer wheel only when first pending, and
+//! removes its entry when dropped early.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use keen_timer_wheel::TimerKey;
+
+use super::Instant;
+use super::driver::{Target, TimeShared};
+use crate::context;
+
+/// Waits until `duration` has passed (by the runtime's clock, so a paused
+/// clock makes this instant under auto-advance). Resolution is 1 ms, never
+/// early; `Duration::MAX` sleeps about forever.
+///
+/// ```
+/// use std::time::Duration;
+/// let rt = keen::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(async {
+///     let start = keen::time::Instant::now();
+///     keen::time::sleep(Duration::from_millis(2)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(2));
+/// });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(Instant::now().saturating_add(duration))
+}
+
+/// Waits until `deadline` (a past deadline completes at the first poll).
+///
+/// ```
+/// use std::time::Duration;
+/// use keen::time::{Instant, sleep_until};
+/// let rt = keen::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+/// rt.block_on(async {
+///     let at = Instant::now() + Duration::from_secs(10);
+///     sleep_until(at).await;
+///     assert_eq!(Instant::now(), at);
+/// });
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        entry: None,
+    }
+}
+
+/// Future of [`sleep`] and [`sleep_until`]. `Unpin`: it can be kept in a
+/// struct or a `select` loop without pinning.
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct Sleep {
+    deadline: Instant,
+    entry: Option<Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    time: Arc<TimeShared>,
+    key: TimerKey,
+    tick: u64,
+}
+
+impl Entry {
+    fn fired(&self) -> bool {
+        self.time.elapsed() >= self.tick
+    }
+}
+
+impl Sleep {
+    /// The instant this sleep completes at.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has been reached (by the timer driver).
+    pub fn is_elapsed(&self) -> bool {
+        match &self.entry {
+            Some(entry) => entry.fired(),
+            None => self.deadline <= Instant::now(),
+        }
+    }
+
+    /// Moves the deadline; the timer is moved in place if registered.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use keen::time::{Instant, sleep};
+    /// let rt = keen::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     let mut s = sleep(Duration::from_secs(60));
+    ///     s.reset(start + Duration::from_secs(1));
+    ///     s.await;
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(1));
+    /// });
+    /// ```
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        if let Some(entry) = &mut self.entry {
+            let tick = entry.time.clock().deadline_tick(deadline.into_std());
+            if !entry.fired() && entry.time.reset(entry.key, tick) {
+                entry.tick = tick;
+            } else {
+                self.deregister();
+            }
+        }
+    }
+
+    fn deregister(&mut self) {
+        if let Some(entry) = self.entry.take() {
+            if !entry.fired() {
+                drop(entry.time.remove(entry.key));
+            }
+        }
+    }
+
+    fn register(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let time = context::with_time(|t| t.cloned()).unwrap_or_else(|| {
+            panic!(
+                "keen::time::Sleep polled outside a keen runtime: timers need \
+                 `Runtime::block_on` or a task"
+            )
+        });
+        if self.deadline.into_std() <= time.clock().now() {
+            return Poll::Ready(());
+        }
+        let tick = time.clock().deadline_tick(self.deadline.into_std());
+        if tick <= time.elapsed() {
+            return Poll::Ready(());
+        }
+        let key = time.insert(tick, Target::Waker(cx.waker().clone()));
+        self.entry = Some(Entry { time, key, tick });
+        Poll::Pending
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        match &this.entry {
+            None => this.register(cx),
+            Some(entry) if entry.fired() => Poll::Ready(()),
+            Some(entry) => {
+                assert!(
+                    !entry.time.is_shutdown(),
+                    "keen::time::Sleep polled after its runtime shut down"
+                );
+                entry.time.update_waker(entry.key, cx.waker());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.deregister();
+    }
+}
