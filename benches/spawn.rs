@@ -18,39 +18,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
+mod common;
+use common::{flavor, keen_rt, tokio_rt};
+
 const MANY: usize = 10_000;
-
-fn keen_rt(multi: bool) -> keen::Runtime {
-    let mut b = if multi {
-        keen::runtime::Builder::new_multi_thread()
-    } else {
-        keen::runtime::Builder::new_current_thread()
-    };
-    if multi {
-        b.worker_threads(2);
-    }
-    b.build().unwrap()
-}
-
-fn tokio_rt(multi: bool) -> tokio::runtime::Runtime {
-    let mut b = if multi {
-        tokio::runtime::Builder::new_multi_thread()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-    };
-    if multi {
-        b.worker_threads(2);
-    }
-    b.enable_all().build().unwrap()
-}
-
-fn flavor(multi: bool) -> &'static str {
-    if multi {
-        "multi_thread(2)"
-    } else {
-        "current_thread"
-    }
-}
 
 fn spawn_ready(c: &mut Criterion) {
     let mut group = c.benchmark_group("spawn_ready");

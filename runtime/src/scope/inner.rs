@@ -5,8 +5,9 @@
 //! Lock order: a scope's `state` before the timer wheel; a parent's `state`
 //! is only taken with no other lock held. Wakers run with no lock held.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, OnceLock, Weak};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Weak};
 use std::task::Waker;
 use std::time::Duration;
 
@@ -23,11 +24,8 @@ const NOT_CANCELLED: u8 = 0;
 const EXPLICIT: u8 = 1;
 const DEADLINE: u8 = 2;
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
 /// The state every clone of one `CancelScope` shares.
 pub(crate) struct ScopeInner {
-    pub(crate) id: u64,
     /// Why this scope itself was cancelled (`NOT_CANCELLED`, `EXPLICIT`,
     /// `DEADLINE`); sticky once set.
     cancel: AtomicU8,
@@ -35,8 +33,10 @@ pub(crate) struct ScopeInner {
     caught: AtomicBool,
     /// Shielded scopes with a pending body somewhere inside this one.
     shields_inside: AtomicUsize,
-    /// The scope that was innermost when this one was entered.
-    parent: OnceLock<Option<Arc<ScopeInner>>>,
+    /// The scope that was innermost when this one was entered: null, or a
+    /// strong count (from `Arc::into_raw`) this scope owns, set once at
+    /// entry and released when this scope drops.
+    parent: AtomicPtr<ScopeInner>,
     state: Mutex<State>,
 }
 
@@ -75,12 +75,11 @@ struct State {
 impl ScopeInner {
     pub(crate) fn new(deadline: Deadline) -> ScopeInner {
         ScopeInner {
-            id: NEXT_ID.fetch_add(1, SeqCst),
             cancel: AtomicU8::new(NOT_CANCELLED),
             shield: AtomicBool::new(false),
             caught: AtomicBool::new(false),
             shields_inside: AtomicUsize::new(0),
-            parent: OnceLock::new(),
+            parent: AtomicPtr::new(ptr::null_mut()),
             state: Mutex::new(State {
                 phase: Phase::Idle,
                 deadline,
@@ -120,8 +119,16 @@ impl ScopeInner {
         }
     }
 
-    pub(crate) fn parent(&self) -> Option<&Arc<ScopeInner>> {
-        self.parent.get().and_then(Option::as_ref)
+    pub(crate) fn parent(&self) -> Option<&ScopeInner> {
+        let parent = self.parent.load(SeqCst);
+        // SAFETY: a non-null `parent` is a strong count this scope holds
+        // until it drops (see the field), so the parent outlives `&self`.
+        unsafe { parent.as_ref() }
+    }
+
+    /// A short identifier for messages: the scope's address.
+    pub(crate) fn id(&self) -> usize {
+        ptr::from_ref(self).addr()
     }
 
     pub(crate) fn is_cancelled(&self) -> bool {
@@ -195,7 +202,9 @@ impl ScopeInner {
             "a CancelScope runs one body: this scope was already entered"
         );
         state.phase = Phase::Entered;
-        let _ = self.parent.set(parent);
+        if let Some(parent) = parent {
+            self.parent.store(Arc::into_raw(parent).cast_mut(), SeqCst);
+        }
         if let Deadline::None = state.deadline {
             return;
         }
@@ -363,6 +372,17 @@ impl ScopeInner {
         }
         drop(removed);
         drop(waker);
+    }
+}
+
+impl Drop for ScopeInner {
+    fn drop(&mut self) {
+        let parent = *self.parent.get_mut();
+        if !parent.is_null() {
+            // SAFETY: the pointer came from `Arc::into_raw` in `enter` and
+            // this scope owns that count; it is released exactly once, here.
+            drop(unsafe { Arc::from_raw(parent) });
+        }
     }
 }
 

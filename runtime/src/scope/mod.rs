@@ -200,7 +200,7 @@ impl Default for CancelScope {
 impl fmt::Debug for CancelScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CancelScope")
-            .field("id", &self.inner.id)
+            .field("id", &self.inner.id())
             .field("cancelled", &self.is_cancelled())
             .field("shield", &self.is_shielded())
             .field("deadline", &self.deadline())
@@ -252,7 +252,7 @@ impl fmt::Debug for Cancelled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cancelled")
             .field("reason", &self.reason)
-            .field("scope", &self.scope.inner.id)
+            .field("scope", &self.scope.inner.id())
             .finish()
     }
 }
@@ -266,8 +266,8 @@ impl fmt::Display for Cancelled {
         };
         write!(
             f,
-            "cancel scope #{} caught a cancellation: {why}",
-            self.scope.inner.id
+            "cancel scope {:#x} caught a cancellation: {why}",
+            self.scope.inner.id()
         )
     }
 }

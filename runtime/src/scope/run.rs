@@ -115,7 +115,8 @@ impl<F: Future> Future for Run<F> {
             return Poll::Pending;
         };
         let parent_catches = inner.parent().is_some_and(|parent| {
-            std::ptr::eq(Arc::as_ptr(parent).cast(), outer) && parent.effective_reason().is_some()
+            std::ptr::eq(std::ptr::from_ref(parent).cast(), outer)
+                && parent.effective_reason().is_some()
         });
         if inner.shields_inside() > 0 || parent_catches {
             inner.arm(cx.waker());

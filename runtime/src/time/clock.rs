@@ -78,8 +78,10 @@ impl Clock {
     /// The tick a deadline falls in, rounded up; instants before the clock's
     /// base are tick 0.
     pub(crate) fn deadline_tick(&self, deadline: StdInstant) -> u64 {
-        let nanos = self.since_base(deadline).as_nanos();
-        u64::try_from(nanos.div_ceil(NANOS_PER_TICK)).unwrap_or(u64::MAX)
+        // u64 arithmetic: a u128 division is a library call on the hot path.
+        let d = self.since_base(deadline);
+        let sub = u64::from(d.subsec_nanos().div_ceil(1_000_000));
+        d.as_secs().saturating_mul(1000).saturating_add(sub)
     }
 
     /// The last tick that has fully begun by now (rounded down).

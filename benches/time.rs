@@ -1,0 +1,177 @@
+//! Timer benches, keen beside tokio in one run (issue 4's targets):
+//!
+//! - `timeout_pending_once`: `timeout(1 s, yield_now())` from inside a task,
+//!   per call. The body is pending once, so the timer really is inserted into
+//!   the wheel and removed again (tokio's own timeout benches use a ready
+//!   future and never reach the wheel).
+//! - `timeout_ready`: the same around a ready future (labelled as such: no
+//!   timer is registered on either runtime).
+//! - `timeouts_100k`: create 100,000 timeouts around never-ready futures,
+//!   poll each once (registering 100,000 timers), then drop them all
+//!   (cancelling them); per batch.
+//! - `sleep_1ms`: wall time of `sleep(1 ms)` on an otherwise idle runtime
+//!   (the fire latency is this minus 1 ms; `examples/timer_latency.rs`
+//!   prints its p50/p99).
+//!
+//! Each runs on current-thread and on multi-thread with 2 workers.
+
+use std::future::{Future, pending, poll_fn};
+use std::hint::black_box;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+
+mod common;
+use common::{flavor, keen_rt, tokio_rt};
+
+const SECOND: Duration = Duration::from_secs(1);
+const BATCH: usize = 100_000;
+
+fn timeout_pending_once(c: &mut Criterion) {
+    let mut group = c.benchmark_group("timeout_pending_once");
+    group.measurement_time(Duration::from_secs(3));
+    for multi in [false, true] {
+        let rt = keen_rt(multi);
+        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(rt.spawn(async move {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let r = keen::time::timeout(SECOND, keen::task::yield_now()).await;
+                        black_box(r.unwrap());
+                    }
+                    start.elapsed()
+                }))
+                .unwrap()
+            })
+        });
+        let rt = tokio_rt(multi);
+        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(rt.spawn(async move {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let r = tokio::time::timeout(SECOND, tokio::task::yield_now()).await;
+                        black_box(r.unwrap());
+                    }
+                    start.elapsed()
+                }))
+                .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn timeout_ready(c: &mut Criterion) {
+    let mut group = c.benchmark_group("timeout_ready");
+    group.measurement_time(Duration::from_secs(2));
+    for multi in [false, true] {
+        let rt = keen_rt(multi);
+        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(rt.spawn(async move {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let r = keen::time::timeout(SECOND, async { black_box(1u64) }).await;
+                        black_box(r.unwrap());
+                    }
+                    start.elapsed()
+                }))
+                .unwrap()
+            })
+        });
+        let rt = tokio_rt(multi);
+        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(rt.spawn(async move {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let r = tokio::time::timeout(SECOND, async { black_box(1u64) }).await;
+                        black_box(r.unwrap());
+                    }
+                    start.elapsed()
+                }))
+                .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Polls every future once with the calling task's context.
+async fn poll_all_once<F: Future + ?Sized>(futures: &mut [Pin<Box<F>>]) {
+    poll_fn(|cx| {
+        for f in futures.iter_mut() {
+            let _ = black_box(f.as_mut().poll(cx).is_ready());
+        }
+        Poll::Ready(())
+    })
+    .await
+}
+
+fn timeouts_100k(c: &mut Criterion) {
+    let mut group = c.benchmark_group("timeouts_100k_create_cancel");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
+    for multi in [false, true] {
+        let rt = keen_rt(multi);
+        group.bench_function(BenchmarkId::new("keen", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(rt.spawn(async {
+                    let mut all: Vec<_> = (0..BATCH)
+                        .map(|_| Box::pin(keen::time::timeout(SECOND, pending::<()>())))
+                        .collect();
+                    poll_all_once(&mut all).await;
+                    drop(all);
+                }))
+                .unwrap()
+            })
+        });
+        let rt = tokio_rt(multi);
+        group.bench_function(BenchmarkId::new("tokio", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(rt.spawn(async {
+                    let mut all: Vec<_> = (0..BATCH)
+                        .map(|_| Box::pin(tokio::time::timeout(SECOND, pending::<()>())))
+                        .collect();
+                    poll_all_once(&mut all).await;
+                    drop(all);
+                }))
+                .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn sleep_1ms(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sleep_1ms");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(3));
+    let ms = Duration::from_millis(1);
+    for multi in [false, true] {
+        let rt = keen_rt(multi);
+        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
+            b.iter(|| rt.block_on(keen::time::sleep(ms)))
+        });
+        let rt = tokio_rt(multi);
+        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+            b.iter(|| rt.block_on(tokio::time::sleep(ms)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    timeout_pending_once,
+    timeout_ready,
+    timeouts_100k,
+    sleep_1ms
+);
+criterion_main!(benches);
