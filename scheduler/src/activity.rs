@@ -9,12 +9,25 @@
 //! to zero while a paused clock watches, the driver is unparked so the thread
 //! parked on it re-evaluates; the thread about to park on the driver itself
 //! leaves quietly, since it is the one that will look.
+//!
+//! A thread is counted at most once per runtime: a blocking task is counted
+//! from its spawn, and when it calls that runtime's `block_on`, the
+//! thread-local mark set by [`BusyGuard::mark_thread`] makes `block_on` use
+//! the existing count ([`Activity::thread_guard`] returns `None`) instead of
+//! adding one that its parks could never release.
 
+use std::cell::Cell;
 use std::fmt;
+use std::ptr;
 use std::sync::Arc;
 
 use crate::loom::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::park::Unparker;
+
+thread_local! {
+    /// The activity this thread is already counted in, if any.
+    static COUNTED: Cell<*const Activity> = const { Cell::new(ptr::null()) };
+}
 
 /// The busy-thread count of one runtime.
 pub struct Activity {
@@ -62,10 +75,23 @@ impl Activity {
         self.watching.store(watching, SeqCst);
     }
 
-    /// Counts the calling thread busy until the guard drops.
+    /// Counts one unit of work busy until the guard drops (the guard may
+    /// move to another thread, as a blocking task's does).
     pub fn busy_guard(self: &Arc<Self>) -> BusyGuard {
         self.enter();
         BusyGuard(self.clone())
+    }
+
+    /// Counts the calling thread busy until the guard drops and marks it as
+    /// counted; `None` if it already is counted in this activity.
+    pub fn thread_guard(self: &Arc<Self>) -> Option<ThreadGuard> {
+        let me = Arc::as_ptr(self);
+        if COUNTED.try_with(Cell::get).ok() == Some(me) {
+            return None;
+        }
+        let busy = self.busy_guard();
+        let mark = busy.mark_thread();
+        Some(ThreadGuard { _mark: mark, _busy: busy })
     }
 }
 
@@ -82,10 +108,42 @@ impl fmt::Debug for Activity {
 #[derive(Debug)]
 pub struct BusyGuard(Arc<Activity>);
 
+impl BusyGuard {
+    /// Marks the calling thread as counted by this guard until the mark
+    /// drops (drop it before the guard).
+    pub fn mark_thread(&self) -> ThreadMark {
+        let prev = COUNTED
+            .try_with(|c| c.replace(Arc::as_ptr(&self.0)))
+            .unwrap_or(ptr::null());
+        ThreadMark { prev }
+    }
+}
+
 impl Drop for BusyGuard {
     fn drop(&mut self) {
         self.0.leave();
     }
+}
+
+/// The thread-local mark of [`BusyGuard::mark_thread`].
+#[derive(Debug)]
+pub struct ThreadMark {
+    prev: *const Activity,
+}
+
+impl Drop for ThreadMark {
+    fn drop(&mut self) {
+        let prev = self.prev;
+        let _ = COUNTED.try_with(|c| c.set(prev));
+    }
+}
+
+/// A thread counted busy and marked; see [`Activity::thread_guard`].
+#[derive(Debug)]
+pub struct ThreadGuard {
+    // Field order: the mark is removed before the count is released.
+    _mark: ThreadMark,
+    _busy: BusyGuard,
 }
 
 #[cfg(all(test, not(loom)))]

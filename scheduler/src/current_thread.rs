@@ -15,16 +15,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::*};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
-use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
 
 use crate::config::Config;
 use crate::context::{Current, CurrentGuard};
 use crate::locals::Locals;
 use crate::metrics::{Metrics, MetricsSnapshot, Writer};
 use crate::panic_policy::PanicPolicy;
-use crate::park::{Driver, Parker, SharedDriver};
+use crate::park::{Driver, Parker, ParkerWaker, SharedDriver};
 use crate::scheduler_context::{self, SchedulerContext};
 use crate::task::{self, Id, Notified, OwnedTasks, Schedule, Task};
 
@@ -42,7 +41,9 @@ pub(crate) struct Shared {
     local_owner: Mutex<Option<ThreadId>>,
     /// The core, while no thread drives the scheduler.
     core: Mutex<Option<Box<Core>>>,
-    core_released: Condvar,
+    /// Threads in `block_on` waiting for the core (another thread drives);
+    /// unparked when it comes back.
+    waiters: Mutex<Vec<Parker>>,
 }
 
 struct Remote {
@@ -87,7 +88,7 @@ impl CurrentThread {
                     local: VecDeque::new(),
                     tick: 0,
                 }))),
-                core_released: Condvar::new(),
+                waiters: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -149,6 +150,15 @@ impl Drop for CurrentThread {
     }
 }
 
+/// A thread registered in `waiters`; unregisters when dropped.
+struct Waiter<'a>(&'a Shared, Parker);
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        self.0.waiters.lock().retain(|p| !p.ptr_eq(&self.1));
+    }
+}
+
 /// Puts the core back when `block_on` ends, unwinding included.
 struct ReturnCore<'a> {
     shared: &'a Shared,
@@ -162,18 +172,13 @@ impl Drop for ReturnCore<'_> {
         };
         if let Some(core) = cx.core.borrow_mut().take() {
             *self.shared.core.lock() = Some(core);
-            self.shared.core_released.notify_all();
+            for waiter in self.shared.waiters.lock().iter() {
+                waiter.unpark();
+            }
         }
     }
 }
 
-struct ThreadWaker(thread::Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
 
 impl Context {
     /// Next task: the remote queue first every `global_queue_interval`
@@ -195,6 +200,10 @@ impl Shared {
     /// Runs `future` to completion on this thread, driving every task.
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
         let mut future = pin!(future);
+        let activity = self.parker.shared_driver().activity().clone();
+        // Counted busy for the whole call (parks release it meanwhile).
+        let _busy = activity.thread_guard();
+        let mut waiter: Option<(Waiter<'_>, Waker)> = None;
         loop {
             // Bind first: a guard in the `if let` scrutinee would live
             // through the body and deadlock `ReturnCore`.
@@ -211,17 +220,19 @@ impl Shared {
                 return scheduler_context::enter(&ctx, || self.drive(&ctx, future.as_mut()));
             }
             // Another thread drives the scheduler: poll our own future until
-            // it is ready or the core comes back.
-            let waiter = Arc::new(ThreadWaker(thread::current()));
-            let waker = Waker::from(waiter);
-            if let Poll::Ready(out) = future.as_mut().poll(&mut TaskContext::from_waker(&waker)) {
+            // it is ready or the core comes back. Register first, then look
+            // at the core again, so its return cannot be missed.
+            let Some((Waiter(_, parker), waker)) = &waiter else {
+                let parker = Parker::new(SharedDriver::private(activity.clone()));
+                let waker = Waker::from(Arc::new(ParkerWaker(parker.clone())));
+                self.waiters.lock().push(parker.clone());
+                waiter = Some((Waiter(self, parker), waker));
+                continue;
+            };
+            if let Poll::Ready(out) = future.as_mut().poll(&mut TaskContext::from_waker(waker)) {
                 return out;
             }
-            let mut core = self.core.lock();
-            if core.is_none() {
-                self.core_released
-                    .wait_for(&mut core, Duration::from_millis(10));
-            }
+            parker.park(None);
         }
     }
 
@@ -234,7 +245,6 @@ impl Shared {
             unreachable!()
         };
         let shared = &**self;
-        let _busy = shared.parker.shared_driver().activity().busy_guard();
         let waker = Waker::from(self.clone());
         let mut task_cx = TaskContext::from_waker(&waker);
         let root_locals = UnsafeCell::new(Locals::new());

@@ -294,6 +294,20 @@ impl Parker {
     }
 }
 
+/// Wakes a thread blocked in `block_on` through its parker, which keeps the
+/// runtime's busy count exact (a paused clock must not jump while the root
+/// future is about to run).
+pub(crate) struct ParkerWaker(pub(crate) Parker);
+
+impl std::task::Wake for ParkerWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

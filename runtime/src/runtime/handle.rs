@@ -157,7 +157,8 @@ impl Handle {
         // If the pool is shut down the job (and with it the task) is
         // dropped, which cancels the task: its handle reports that.
         let _ = self.inner.blocking.spawn(Box::new(move || {
-            let _busy = busy;
+            // A `block_on` inside the closure reuses this count.
+            let _mark = busy.mark_thread();
             task.run();
         }));
         handle

@@ -205,10 +205,14 @@ impl ScopeInner {
         if let Some(parent) = parent {
             self.parent.store(Arc::into_raw(parent).cast_mut(), SeqCst);
         }
+        // Kept even without a deadline, so `set_deadline` from any thread
+        // later finds the runtime's wheel and clock.
+        let time = context::with_time(|t| t.cloned());
         if let Deadline::None = state.deadline {
+            state.time = time;
             return;
         }
-        let time = current_time();
+        let time = time.unwrap_or_else(|| no_runtime());
         let now = Instant::from_std(time.clock().now());
         let deadline = match state.deadline {
             Deadline::After(d) => now.saturating_add(d),
@@ -243,6 +247,8 @@ impl ScopeInner {
         if shield {
             self.count_shield(true);
         }
+        // The caller reads the cancellation state after this returns, so a
+        // parent cancelled from now on finds us in its child list.
         if let Some(parent) = self.parent() {
             let key = parent.state.lock().children.insert(Arc::downgrade(self));
             self.state.lock().child_key = Some(key);
@@ -296,10 +302,11 @@ impl ScopeInner {
             drop(removed);
             return;
         };
-        if state.time.is_none() {
-            state.time = Some(current_time());
-        }
-        let expired = at <= Instant::now();
+        let Some(time) = state.time.clone() else {
+            drop(state);
+            no_runtime()
+        };
+        let expired = at.into_std() <= time.clock().now();
         if !expired && state.waker.is_some() {
             self.arm_timer(&mut state);
         }
@@ -337,8 +344,13 @@ impl ScopeInner {
         while let Some(s) = scope {
             if add {
                 s.shields_inside.fetch_add(1, SeqCst);
-            } else {
-                s.shields_inside.fetch_sub(1, SeqCst);
+            } else if s.shields_inside.fetch_sub(1, SeqCst) == 1 && s.effective_reason().is_some() {
+                // The last shield inside a cancelled scope is done: that
+                // scope may catch now (it may be polled by another task).
+                let waker = s.state.lock().waker.clone();
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
             }
             scope = s.parent();
         }
@@ -386,13 +398,10 @@ impl Drop for ScopeInner {
     }
 }
 
-/// The current runtime's timers, for a scope with a deadline.
 #[track_caller]
-fn current_time() -> Arc<TimeShared> {
-    context::with_time(|time| time.cloned()).unwrap_or_else(|| {
-        panic!(
-            "a CancelScope with a deadline must run inside a keen runtime \
-             (Runtime::block_on or a task): deadlines live in the runtime's timer wheel"
-        )
-    })
+fn no_runtime() -> ! {
+    panic!(
+        "a CancelScope with a deadline must be entered inside a keen runtime \
+         (Runtime::block_on or a task): deadlines live in the runtime's timer wheel"
+    )
 }

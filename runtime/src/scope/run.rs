@@ -35,12 +35,10 @@ pin_project! {
             let this = this.project();
             if *this.entered {
                 let inner = &this.scope.inner;
-                {
-                    let _scope = enter_scope(inner);
-                    let mut body = this.body;
-                    body.set(None);
-                }
-                inner.exit();
+                let _exit = ExitOnDrop(inner);
+                let _scope = enter_scope(inner);
+                let mut body = this.body;
+                body.set(None);
             }
         }
     }
@@ -58,6 +56,16 @@ impl<F> Run<F> {
     /// The scope this body runs in.
     pub fn scope(&self) -> &CancelScope {
         &self.scope
+    }
+}
+
+/// Exits the scope when dropped: after the body is dropped, even if the
+/// body's destructor panics, so no timer or shield count is left behind.
+struct ExitOnDrop<'a>(&'a Arc<ScopeInner>);
+
+impl Drop for ExitOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.exit();
     }
 }
 
@@ -106,27 +114,32 @@ impl<F: Future> Future for Run<F> {
             fut.poll(cx)
         };
         if let Poll::Ready(out) = polled {
+            let _exit = ExitOnDrop(inner);
             body.set(None);
-            inner.exit();
             return Poll::Ready(Ok(out));
         }
+        // Make the waker visible to cancellers (here and in the parent's
+        // child list) *before* reading the cancellation state: a `cancel()`
+        // on another thread either is seen below or finds the waker.
+        inner.arm(cx.waker());
         let Some(reason) = inner.effective_reason() else {
-            inner.arm(cx.waker());
             return Poll::Pending;
         };
-        let parent_catches = inner.parent().is_some_and(|parent| {
-            std::ptr::eq(std::ptr::from_ref(parent).cast(), outer)
-                && parent.effective_reason().is_some()
-        });
+        // The parent catches only if its cancellation reaches this body (we
+        // are not shielded) and it is polling us right now.
+        let parent_catches = !inner.is_shielded()
+            && inner.parent().is_some_and(|parent| {
+                std::ptr::eq(std::ptr::from_ref(parent).cast(), outer)
+                    && parent.effective_reason().is_some()
+            });
         if inner.shields_inside() > 0 || parent_catches {
-            inner.arm(cx.waker());
             return Poll::Pending;
         }
         {
+            let _exit = ExitOnDrop(inner);
             let _scope = enter_scope(inner);
             body.set(None);
         }
-        inner.exit();
         inner.set_caught();
         Poll::Ready(Err(Cancelled::new(reason, this.scope.clone())))
     }

@@ -47,7 +47,8 @@ impl Clock {
         if !self.is_paused() {
             let now = nanos(self.since_base(StdInstant::now()));
             let aligned = now.div_ceil(NANOS_PER_TICK as u64) * NANOS_PER_TICK as u64;
-            self.offset.store(aligned, SeqCst);
+            // `fetch_max`: concurrent pauses never move the clock back.
+            self.offset.fetch_max(aligned, SeqCst);
             self.paused.store(true, SeqCst);
         }
     }

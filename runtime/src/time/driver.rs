@@ -26,6 +26,10 @@ use parking_lot::Mutex;
 use super::clock::Clock;
 use crate::scope::ScopeInner;
 
+/// Message of the panic of a timer used after its runtime shut down.
+pub(crate) const SHUT_DOWN: &str =
+    "a keen timer was used after its runtime shut down: sleeps and deadlines need a live runtime";
+
 /// Timers woken per lock acquisition while firing.
 const BATCH: usize = 32;
 
@@ -66,7 +70,12 @@ impl TimeShared {
     }
 
     /// Registers a timer; wakes the parked driver if it must wake earlier.
+    ///
+    /// # Panics
+    /// After the runtime shut down (no driver would ever fire it).
+    #[track_caller]
     pub(crate) fn insert(&self, tick: u64, target: Target) -> TimerKey {
+        assert!(!self.is_shutdown(), "{SHUT_DOWN}");
         let (key, wake) = {
             let mut wheel = self.wheel.lock();
             let key = wheel.insert(tick, target);
@@ -98,18 +107,23 @@ impl TimeShared {
         self.wheel.lock().remove(key)
     }
 
-    /// Points a sleeping timer at a new waker, if it changed.
-    pub(crate) fn update_waker(&self, key: TimerKey, waker: &Waker) {
-        let old = {
+    /// Points a sleeping timer at a new waker, if it changed. Returns
+    /// `false` if the timer is no longer in the wheel: it was taken out to
+    /// fire (and `elapsed` covers it), so its sleeper is done.
+    #[must_use]
+    pub(crate) fn update_waker(&self, key: TimerKey, waker: &Waker) -> bool {
+        let (live, old) = {
             let mut wheel = self.wheel.lock();
             match wheel.get_mut(key) {
                 Some(Target::Waker(w)) if !w.will_wake(waker) => {
-                    Some(std::mem::replace(w, waker.clone()))
+                    (true, Some(std::mem::replace(w, waker.clone())))
                 }
-                _ => None,
+                Some(_) => (true, None),
+                None => (false, None),
             }
         };
         drop(old);
+        live
     }
 
     /// Live timers.
@@ -152,6 +166,8 @@ impl TimeShared {
     pub(crate) fn pause(&self) {
         self.clock.pause();
         self.activity.set_watching(true);
+        // A driver parked until a real deadline must re-evaluate now.
+        self.unparker.unpark();
     }
 
     /// Moves a paused clock forward and fires what became due.
@@ -255,15 +271,22 @@ impl Driver for TimeDriver {
         self.park.unparker()
     }
 
+    /// Fires every remaining timer: a sleeper still waiting outside the
+    /// runtime (a `block_on` on another thread) wakes and its `Sleep` panics
+    /// with [`SHUT_DOWN`]; a scope still waiting is cancelled. Nothing that
+    /// waits on a timer of this runtime can hang past its shutdown.
     fn shutdown(&mut self) {
         self.shared.shutdown.store(true, SeqCst);
-        let mut wheel = self.shared.wheel.lock();
-        let mut targets = Vec::with_capacity(wheel.len());
-        while let Some((_, target)) = wheel.poll_expired(u64::MAX) {
-            targets.push(target);
+        let targets: Vec<_> = {
+            let mut wheel = self.shared.wheel.lock();
+            std::iter::from_fn(|| wheel.poll_expired(u64::MAX)).collect()
+        };
+        for (key, target) in targets {
+            match target {
+                Target::Waker(waker) => waker.wake(),
+                Target::Scope(scope) => scope.fire_deadline(key),
+            }
         }
-        drop(wheel);
-        drop(targets);
     }
 
     fn activity(&self) -> Option<Arc<Activity>> {

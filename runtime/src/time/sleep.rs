@@ -11,7 +11,7 @@ use std::time::Duration;
 use keen_timer_wheel::TimerKey;
 
 use super::Instant;
-use super::driver::{Target, TimeShared};
+use super::driver::{SHUT_DOWN, Target, TimeShared};
 use crate::context;
 
 /// Waits until `duration` has passed (by the runtime's clock, so a paused
@@ -149,12 +149,14 @@ impl Future for Sleep {
             None => this.register(cx),
             Some(entry) if entry.fired() => Poll::Ready(()),
             Some(entry) => {
-                assert!(
-                    !entry.time.is_shutdown(),
-                    "keen::time::Sleep polled after its runtime shut down"
-                );
-                entry.time.update_waker(entry.key, cx.waker());
-                Poll::Pending
+                assert!(!entry.time.is_shutdown(), "{SHUT_DOWN}");
+                if entry.time.update_waker(entry.key, cx.waker()) {
+                    Poll::Pending
+                } else {
+                    // Taken out of the wheel to fire: done (the driver
+                    // published `elapsed` in the same critical section).
+                    Poll::Ready(())
+                }
             }
         }
     }

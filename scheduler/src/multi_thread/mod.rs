@@ -20,7 +20,7 @@ use std::pin::pin;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::*};
-use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::thread::{self, JoinHandle as ThreadHandle};
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,7 @@ use crate::context::{Current, CurrentGuard};
 use crate::locals::Locals;
 use crate::metrics::{Metrics, MetricsSnapshot, Writer};
 use crate::panic_policy::PanicPolicy;
-use crate::park::{Driver, Parker, SharedDriver};
+use crate::park::{Driver, Parker, ParkerWaker, SharedDriver};
 use crate::scheduler_context::{self, SchedulerContext};
 use crate::task::{self, Id, Notified, OwnedTasks, Schedule, Task};
 
@@ -192,20 +192,6 @@ impl Drop for MultiThread {
     }
 }
 
-/// Wakes a `block_on` thread through its parker, which keeps the runtime's
-/// busy count exact (a paused clock must not jump while the root future is
-/// about to run).
-struct BlockOnWaker(Parker);
-
-impl Wake for BlockOnWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
 struct UnregisterWaiter<'a>(&'a Shared, &'a Parker);
 
 impl Drop for UnregisterWaiter<'_> {
@@ -221,8 +207,8 @@ impl Shared {
         let mut future = pin!(future);
         let activity = self.driver.activity();
         let parker = Parker::new(SharedDriver::private(activity.clone()));
-        let _busy = activity.busy_guard();
-        let waker = Waker::from(Arc::new(BlockOnWaker(parker.clone())));
+        let _busy = activity.thread_guard();
+        let waker = Waker::from(Arc::new(ParkerWaker(parker.clone())));
         let mut cx = TaskContext::from_waker(&waker);
         let root_locals = std::cell::UnsafeCell::new(Locals::new());
         let ctx = SchedulerContext::MultiThreadBlockOn;

@@ -78,7 +78,7 @@ pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
         let SchedulerContext::MultiThread(cx) = &ctx else {
             unreachable!()
         };
-        let _busy = shared.driver.activity().busy_guard();
+        let _busy = shared.driver.activity().thread_guard();
         cx.run_loop();
     });
     let SchedulerContext::MultiThread(cx) = ctx else {
