@@ -40,7 +40,7 @@ fn timeout_pending_once(c: &mut Criterion) {
                     let start = Instant::now();
                     for _ in 0..iters {
                         let r = keen::time::timeout(SECOND, keen::task::yield_now()).await;
-                        black_box(r.unwrap());
+                        black_box(r).unwrap();
                     }
                     start.elapsed()
                 }))
@@ -54,7 +54,7 @@ fn timeout_pending_once(c: &mut Criterion) {
                     let start = Instant::now();
                     for _ in 0..iters {
                         let r = tokio::time::timeout(SECOND, tokio::task::yield_now()).await;
-                        black_box(r.unwrap());
+                        black_box(r).unwrap();
                     }
                     start.elapsed()
                 }))

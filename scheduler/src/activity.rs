@@ -91,7 +91,10 @@ impl Activity {
         }
         let busy = self.busy_guard();
         let mark = busy.mark_thread();
-        Some(ThreadGuard { _mark: mark, _busy: busy })
+        Some(ThreadGuard {
+            _mark: mark,
+            _busy: busy,
+        })
     }
 }
 

@@ -44,6 +44,8 @@ pub(crate) struct Shared {
     /// Threads in `block_on` waiting for the core (another thread drives);
     /// unparked when it comes back.
     waiters: Mutex<Vec<Parker>>,
+    /// Set once by `shutdown`.
+    shut_down: AtomicBool,
 }
 
 struct Remote {
@@ -89,6 +91,7 @@ impl CurrentThread {
                     tick: 0,
                 }))),
                 waiters: Mutex::new(Vec::new()),
+                shut_down: AtomicBool::new(false),
             }),
         }
     }
@@ -105,7 +108,7 @@ impl CurrentThread {
     /// Drops every task's future (on this thread, in the runtime's context),
     /// then every queued wake, then shuts the driver down.
     pub(crate) fn shutdown(&self) {
-        let Some(core) = self.shared.core.lock().take() else {
+        let Some(core) = self.take_core_for_shutdown() else {
             return; // already shut down
         };
         let shared = &*self.shared;
@@ -144,6 +147,36 @@ impl CurrentThread {
     }
 }
 
+impl CurrentThread {
+    /// The core, for shutdown: at once if no thread drives the scheduler;
+    /// otherwise the driving thread (a `block_on` on another thread) is told
+    /// to stop — its `block_on` panics, since its future can never finish —
+    /// and the core is taken when it comes back. `None` once shut down.
+    fn take_core_for_shutdown(&self) -> Option<Box<Core>> {
+        let shared = &*self.shared;
+        if shared.shut_down.swap(true, SeqCst) {
+            return None;
+        }
+        let core = shared.core.lock().take();
+        if core.is_some() {
+            return core;
+        }
+        let activity = shared.parker.shared_driver().activity().clone();
+        let _busy = activity.thread_guard();
+        let parker = Parker::new(SharedDriver::private(activity));
+        let _waiter = Waiter(shared, parker.clone());
+        shared.waiters.lock().push(parker.clone());
+        loop {
+            let core = shared.core.lock().take();
+            if core.is_some() {
+                return core;
+            }
+            shared.parker.unpark(); // the driving thread sees `shut_down`
+            parker.park(None);
+        }
+    }
+}
+
 impl Drop for CurrentThread {
     fn drop(&mut self) {
         self.shutdown();
@@ -178,7 +211,6 @@ impl Drop for ReturnCore<'_> {
         }
     }
 }
-
 
 impl Context {
     /// Next task: the remote queue first every `global_queue_interval`
@@ -219,6 +251,10 @@ impl Shared {
                 };
                 return scheduler_context::enter(&ctx, || self.drive(&ctx, future.as_mut()));
             }
+            assert!(
+                !self.shut_down.load(Acquire),
+                "keen: block_on on a runtime that was shut down"
+            );
             // Another thread drives the scheduler: poll our own future until
             // it is ready or the core comes back. Register first, then look
             // at the core again, so its return cannot be missed.
@@ -250,6 +286,10 @@ impl Shared {
         let root_locals = UnsafeCell::new(Locals::new());
         shared.woken.store(true, SeqCst);
         loop {
+            assert!(
+                !shared.shut_down.load(Acquire),
+                "keen: the runtime was shut down while this thread was in its block_on"
+            );
             if shared.woken.swap(false, AcqRel) {
                 let _current = CurrentGuard::enter(Current::task(None, &root_locals));
                 if let Poll::Ready(out) = future.as_mut().poll(&mut task_cx) {

@@ -119,6 +119,37 @@ impl ScopeInner {
         }
     }
 
+    /// Whether this scope or an ancestor its cancellation reaches is
+    /// cancelled, or is about to be: its deadline's tick has been reached
+    /// but the timer has not been fired yet (another thread is firing the
+    /// batch). Used to attribute a cancellation to the outermost scope
+    /// however the firing of same-tick deadlines interleaves.
+    pub(crate) fn cancelled_or_due(&self) -> bool {
+        let mut scope = self;
+        loop {
+            if scope.own_reason().is_some() || scope.is_due() {
+                return true;
+            }
+            if scope.is_shielded() {
+                return false;
+            }
+            match scope.parent() {
+                Some(parent) => scope = parent,
+                None => return false,
+            }
+        }
+    }
+
+    fn is_due(&self) -> bool {
+        let state = self.state.lock();
+        match (&state.deadline, &state.time) {
+            (Deadline::At(at), Some(time)) => {
+                time.clock().deadline_tick(at.into_std()) <= time.elapsed()
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn parent(&self) -> Option<&ScopeInner> {
         let parent = self.parent.load(SeqCst);
         // SAFETY: a non-null `parent` is a strong count this scope holds

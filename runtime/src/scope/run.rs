@@ -129,8 +129,7 @@ impl<F: Future> Future for Run<F> {
         // are not shielded) and it is polling us right now.
         let parent_catches = !inner.is_shielded()
             && inner.parent().is_some_and(|parent| {
-                std::ptr::eq(std::ptr::from_ref(parent).cast(), outer)
-                    && parent.effective_reason().is_some()
+                std::ptr::eq(std::ptr::from_ref(parent).cast(), outer) && parent.cancelled_or_due()
             });
         if inner.shields_inside() > 0 || parent_catches {
             return Poll::Pending;

@@ -245,8 +245,12 @@ impl Driver for TimeDriver {
                     return;
                 }
             }
-            // Paused time never passes: wait for work or the idle signal.
+            // Paused time never passes: wait for work, the idle signal, or
+            // a timer inserted from outside the runtime (which, with every
+            // runtime thread idle, is the next thing to advance to).
+            shared.parked_until.store(u64::MAX, SeqCst);
             self.park.park(timeout);
+            shared.parked_until.store(0, SeqCst);
         } else {
             let next = {
                 let wheel = shared.wheel.lock();

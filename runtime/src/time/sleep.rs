@@ -112,11 +112,13 @@ impl Sleep {
         }
     }
 
+    /// Removes the entry if the wheel still holds it. `fired()` is not
+    /// enough to skip this: `elapsed` is published per batch, before every
+    /// timer of that tick is taken out, and a reset into the past leaves the
+    /// entry due but still in the wheel. A stale key is a no-op.
     fn deregister(&mut self) {
         if let Some(entry) = self.entry.take() {
-            if !entry.fired() {
-                drop(entry.time.remove(entry.key));
-            }
+            drop(entry.time.remove(entry.key));
         }
     }
 
