@@ -24,7 +24,7 @@ use crate::time::Instant;
 /// });
 /// ```
 pub async fn move_on_after<F: Future>(timeout: Duration, body: F) -> Option<F::Output> {
-    CancelScope::with_timeout(timeout).run(body).await.ok()
+    CancelScope::with_timeout(timeout).into_run(body).await.ok()
 }
 
 /// Runs `body` in a scope with deadline `deadline`; `None` if the scope
@@ -39,7 +39,7 @@ pub async fn move_on_after<F: Future>(timeout: Duration, body: F) -> Option<F::O
 /// });
 /// ```
 pub async fn move_on_at<F: Future>(deadline: Instant, body: F) -> Option<F::Output> {
-    CancelScope::with_deadline(deadline).run(body).await.ok()
+    CancelScope::with_deadline(deadline).into_run(body).await.ok()
 }
 
 /// Runs `body` in a scope with a deadline `timeout` after its first poll;
@@ -55,7 +55,7 @@ pub async fn move_on_at<F: Future>(deadline: Instant, body: F) -> Option<F::Outp
 /// ```
 pub async fn fail_after<F: Future>(timeout: Duration, body: F) -> Result<F::Output, TimedOut> {
     CancelScope::with_timeout(timeout)
-        .run(body)
+        .into_run(body)
         .await
         .map_err(|_| TimedOut(()))
 }
@@ -73,7 +73,7 @@ pub async fn fail_after<F: Future>(timeout: Duration, body: F) -> Result<F::Outp
 /// ```
 pub async fn fail_at<F: Future>(deadline: Instant, body: F) -> Result<F::Output, TimedOut> {
     CancelScope::with_deadline(deadline)
-        .run(body)
+        .into_run(body)
         .await
         .map_err(|_| TimedOut(()))
 }

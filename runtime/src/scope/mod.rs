@@ -185,6 +185,11 @@ impl CancelScope {
         Run::new(self.clone(), body)
     }
 
+    /// [`run`](Self::run) for a scope nobody else holds: saves the clone.
+    pub(crate) fn into_run<F: Future>(self, body: F) -> Run<F> {
+        Run::new(self, body)
+    }
+
     /// Whether both handles refer to the same scope.
     pub fn ptr_eq(&self, other: &CancelScope) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)

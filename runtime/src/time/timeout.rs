@@ -31,7 +31,7 @@ use crate::scope::{CancelScope, Run};
 /// ```
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
-        run: CancelScope::with_timeout(duration).run(future),
+        run: CancelScope::with_timeout(duration).into_run(future),
     }
 }
 
@@ -49,7 +49,7 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// ```
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
-        run: CancelScope::with_deadline(deadline).run(future),
+        run: CancelScope::with_deadline(deadline).into_run(future),
     }
 }
 
