@@ -39,7 +39,10 @@ pub async fn move_on_after<F: Future>(timeout: Duration, body: F) -> Option<F::O
 /// });
 /// ```
 pub async fn move_on_at<F: Future>(deadline: Instant, body: F) -> Option<F::Output> {
-    CancelScope::with_deadline(deadline).into_run(body).await.ok()
+    CancelScope::with_deadline(deadline)
+        .into_run(body)
+        .await
+        .ok()
 }
 
 /// Runs `body` in a scope with a deadline `timeout` after its first poll;
