@@ -157,11 +157,11 @@ fn sleep_1ms(c: &mut Criterion) {
     for multi in [false, true] {
         let rt = keen_rt(multi);
         group.bench_function(format!("keen/{}", flavor(multi)), |b| {
-            b.iter(|| rt.block_on(keen::time::sleep(ms)))
+            b.iter(|| rt.block_on(async { keen::time::sleep(ms).await }))
         });
         let rt = tokio_rt(multi);
         group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
-            b.iter(|| rt.block_on(tokio::time::sleep(ms)))
+            b.iter(|| rt.block_on(async { tokio::time::sleep(ms).await }))
         });
     }
     group.finish();

@@ -1,0 +1,83 @@
+//! Fire latency of `sleep(1 ms)` on an idle runtime, keen beside tokio:
+//! how long after its deadline each sleep is observed complete, p50 / p99 /
+//! max over many sleeps, on current-thread and multi-thread(2).
+//!
+//! `cargo run --release --example timer_latency [samples]` (default 1000).
+//! Both runtimes have 1 ms timer resolution, so a sleep can end up to 1 ms
+//! after its deadline by design; the figures include that rounding.
+
+use std::time::{Duration, Instant};
+
+const MS: Duration = Duration::from_millis(1);
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[index]
+}
+
+fn report(name: &str, mut lateness: Vec<Duration>) {
+    lateness.sort();
+    println!(
+        "{name:<26} p50 {:>9.1?}  p99 {:>9.1?}  max {:>9.1?}",
+        percentile(&lateness, 0.50),
+        percentile(&lateness, 0.99),
+        lateness[lateness.len() - 1],
+    );
+}
+
+fn keen_lateness(multi: bool, samples: usize) -> Vec<Duration> {
+    let mut b = if multi {
+        keen::runtime::Builder::new_multi_thread()
+    } else {
+        keen::runtime::Builder::new_current_thread()
+    };
+    if multi {
+        b.worker_threads(2);
+    }
+    let rt = b.build().unwrap();
+    rt.block_on(rt.spawn(async move {
+        let mut out = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let start = Instant::now();
+            keen::time::sleep(MS).await;
+            out.push(start.elapsed().saturating_sub(MS));
+        }
+        out
+    }))
+    .unwrap()
+}
+
+fn tokio_lateness(multi: bool, samples: usize) -> Vec<Duration> {
+    let mut b = if multi {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    if multi {
+        b.worker_threads(2);
+    }
+    let rt = b.enable_all().build().unwrap();
+    rt.block_on(rt.spawn(async move {
+        let mut out = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let start = Instant::now();
+            tokio::time::sleep(MS).await;
+            out.push(start.elapsed().saturating_sub(MS));
+        }
+        out
+    }))
+    .unwrap()
+}
+
+fn main() {
+    let samples = std::env::args()
+        .nth(1)
+        .map(|s| s.parse().expect("samples: a number"))
+        .unwrap_or(1000);
+    println!("sleep(1 ms) lateness past the deadline, {samples} samples each");
+    for multi in [false, true] {
+        let flavor = if multi { "multi_thread(2)" } else { "current_thread" };
+        report(&format!("keen/{flavor}"), keen_lateness(multi, samples));
+        report(&format!("tokio/{flavor}"), tokio_lateness(multi, samples));
+    }
+}
