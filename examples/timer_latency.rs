@@ -76,7 +76,11 @@ fn main() {
         .unwrap_or(1000);
     println!("sleep(1 ms) lateness past the deadline, {samples} samples each");
     for multi in [false, true] {
-        let flavor = if multi { "multi_thread(2)" } else { "current_thread" };
+        let flavor = if multi {
+            "multi_thread(2)"
+        } else {
+            "current_thread"
+        };
         report(&format!("keen/{flavor}"), keen_lateness(multi, samples));
         report(&format!("tokio/{flavor}"), tokio_lateness(multi, samples));
     }
