@@ -78,6 +78,15 @@ impl Builder {
     ///
     /// # Panics
     /// If `n` is 0.
+    ///
+    /// ```
+    /// let rt = keen::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// let threads = rt.block_on(async {
+    ///     let a = rt.spawn(async { std::thread::current().id() });
+    ///     a.await.unwrap()
+    /// });
+    /// assert_ne!(threads, std::thread::current().id());
+    /// ```
     #[track_caller]
     pub fn worker_threads(&mut self, n: usize) -> &mut Self {
         assert!(n > 0, "worker_threads must be at least 1");
@@ -87,6 +96,15 @@ impl Builder {
 
     /// Whether `spawn` polls a new task in place before returning (default
     /// `true`). With `false`, keen schedules like tokio.
+    ///
+    /// ```
+    /// let rt = keen::runtime::Builder::new_current_thread().eager(false).build().unwrap();
+    /// rt.block_on(async {
+    ///     let child = keen::spawn(async { 1 });
+    ///     assert!(!child.is_finished()); // queued, not polled in place
+    ///     assert_eq!(child.await.unwrap(), 1);
+    /// });
+    /// ```
     pub fn eager(&mut self, eager: bool) -> &mut Self {
         self.config.eager = eager;
         self
@@ -94,6 +112,14 @@ impl Builder {
 
     /// How many eager spawns may nest on one thread before `spawn` queues
     /// instead (default [`keen_scheduler::config::DEFAULT_EAGER_DEPTH`]).
+    ///
+    /// ```
+    /// let rt = keen::runtime::Builder::new_current_thread().eager_depth(0).build().unwrap();
+    /// rt.block_on(async {
+    ///     // Depth 0: even the first spawn is lazy.
+    ///     assert!(!keen::spawn(async {}).is_finished());
+    /// });
+    /// ```
     pub fn eager_depth(&mut self, depth: u32) -> &mut Self {
         self.config.eager_depth = depth;
         self
@@ -103,6 +129,12 @@ impl Builder {
     ///
     /// # Panics
     /// If `n` is 0.
+    ///
+    /// ```
+    /// let rt = keen::runtime::Builder::new_current_thread().max_blocking_threads(1).build().unwrap();
+    /// let out = rt.block_on(rt.spawn_blocking(|| 2 + 2)).unwrap();
+    /// assert_eq!(out, 4);
+    /// ```
     #[track_caller]
     pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
         assert!(n > 0, "max_blocking_threads must be at least 1");
@@ -112,12 +144,27 @@ impl Builder {
 
     /// How long an idle blocking thread waits for work before it exits
     /// (default 10 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = keen::runtime::Builder::new_current_thread()
+    ///     .thread_keep_alive(Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn_blocking(|| 1)).unwrap(), 1);
+    /// ```
     pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Self {
         self.keep_alive = keep_alive;
         self
     }
 
     /// Name of the runtime's threads.
+    ///
+    /// ```
+    /// let rt = keen::runtime::Builder::new_multi_thread().thread_name("io-worker").build().unwrap();
+    /// let name = rt.block_on(rt.spawn(async { std::thread::current().name().map(str::to_owned) }));
+    /// assert_eq!(name.unwrap().as_deref(), Some("io-worker"));
+    /// ```
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
         let name = name.into();
         self.thread_name = Arc::new(move || name.clone());
@@ -125,24 +172,72 @@ impl Builder {
     }
 
     /// A function naming the runtime's threads.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// static NEXT: AtomicUsize = AtomicUsize::new(0);
+    /// let rt = keen::runtime::Builder::new_multi_thread()
+    ///     .thread_name_fn(|| format!("worker-{}", NEXT.fetch_add(1, Ordering::Relaxed)))
+    ///     .build()
+    ///     .unwrap();
+    /// let name = rt.block_on(rt.spawn(async { std::thread::current().name().unwrap().to_owned() }));
+    /// assert!(name.unwrap().starts_with("worker-"));
+    /// ```
     pub fn thread_name_fn(&mut self, f: impl Fn() -> String + Send + Sync + 'static) -> &mut Self {
         self.thread_name = Arc::new(f);
         self
     }
 
     /// Stack size of the runtime's threads, in bytes.
+    ///
+    /// ```
+    /// let rt = keen::runtime::Builder::new_multi_thread()
+    ///     .thread_stack_size(4 << 20)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn(async { 5 })).unwrap(), 5);
+    /// ```
     pub fn thread_stack_size(&mut self, size: usize) -> &mut Self {
         self.thread_stack_size = Some(size);
         self
     }
 
     /// Runs first on every thread the runtime starts.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let count = started.clone();
+    /// let rt = keen::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || { count.fetch_add(1, Ordering::SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(rt.spawn(async {})).unwrap();
+    /// drop(rt); // joins the workers
+    /// assert!(started.load(Ordering::SeqCst) >= 2);
+    /// ```
     pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
         self.on_thread_start = Some(Arc::new(f));
         self
     }
 
     /// Runs last on every thread the runtime starts.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// let stopped = Arc::new(AtomicUsize::new(0));
+    /// let count = stopped.clone();
+    /// let rt = keen::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_thread_stop(move || { count.fetch_add(1, Ordering::SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// drop(rt);
+    /// assert!(stopped.load(Ordering::SeqCst) >= 2);
+    /// ```
     pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
         self.on_thread_stop = Some(Arc::new(f));
         self
@@ -166,6 +261,17 @@ impl Builder {
     }
 
     /// What to do when a task panics and no `JoinHandle` will see it.
+    ///
+    /// ```
+    /// use keen::runtime::{Builder, UnhandledPanic};
+    /// let rt = Builder::new_current_thread()
+    ///     .unhandled_panic(UnhandledPanic::Ignore)
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     drop(keen::spawn(async { panic!("nobody looks") })); // not reported
+    /// });
+    /// ```
     pub fn unhandled_panic(&mut self, policy: UnhandledPanic) -> &mut Self {
         self.config.unhandled_panic = policy;
         self
