@@ -35,11 +35,30 @@ impl JoinError {
     }
 
     /// Whether the task was cancelled.
+    ///
+    /// ```
+    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
+    /// # rt.launch().unwrap();
+    /// let task = rt.handle().spawn(std::future::pending::<()>(), Locals::new());
+    /// task.abort();
+    /// let err = rt.block_on(task).unwrap_err();
+    /// assert!(err.is_cancelled() && !err.is_panic());
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
     }
 
     /// Whether the task panicked.
+    ///
+    /// ```
+    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
+    /// # rt.launch().unwrap();
+    /// let task = rt.handle().spawn(async { panic!("boom") }, Locals::new());
+    /// let err = rt.block_on(task).unwrap_err();
+    /// assert!(err.is_panic());
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic(_))
     }
@@ -52,6 +71,15 @@ impl JoinError {
     /// The panic payload; panics if the task was cancelled instead.
     /// Pass it to [`std::panic::resume_unwind`] to propagate the panic.
     #[track_caller]
+    ///
+    /// ```
+    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
+    /// # rt.launch().unwrap();
+    /// let task = rt.handle().spawn(async { panic!("boom") }, Locals::new());
+    /// let payload = rt.block_on(task).unwrap_err().into_panic();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+    /// ```
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.try_into_panic()
             .expect("`JoinError::into_panic` called on a cancelled task's error")

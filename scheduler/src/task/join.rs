@@ -39,22 +39,62 @@ impl<T> JoinHandle<T> {
     /// Requests cancellation. A task that already finished is unaffected; a
     /// pending one has its future dropped at the next opportunity (at once
     /// if idle) and its handle then yields a cancelled [`JoinError`].
+    ///
+    /// ```
+    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
+    /// # rt.launch().unwrap();
+    /// let task = rt.handle().spawn(std::future::pending::<()>(), Locals::new());
+    /// task.abort();
+    /// assert!(rt.block_on(task).unwrap_err().is_cancelled());
+    /// ```
     pub fn abort(&self) {
         self.raw.remote_abort();
     }
 
     /// Whether the task has finished (completed, panicked or been cancelled).
+    ///
+    /// ```
+    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
+    /// # rt.launch().unwrap();
+    /// let task = rt.handle().spawn(async { 1 }, Locals::new());
+    /// assert!(!task.is_finished()); // spawned from outside: queued
+    /// let watch = task.abort_handle();
+    /// assert_eq!(rt.block_on(task).unwrap(), 1);
+    /// assert!(watch.is_finished());
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.raw.header().state.load().is_complete()
     }
 
     /// A handle that can abort the task but not await it.
+    ///
+    /// ```
+    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
+    /// # rt.launch().unwrap();
+    /// let task = rt.handle().spawn(std::future::pending::<()>(), Locals::new());
+    /// let abort = task.abort_handle();
+    /// assert_eq!(abort.id(), task.id());
+    /// abort.abort();
+    /// assert!(rt.block_on(task).unwrap_err().is_cancelled());
+    /// ```
     pub fn abort_handle(&self) -> AbortHandle {
         self.raw.header().state.ref_inc();
         AbortHandle { raw: self.raw }
     }
 
     /// The task's id.
+    ///
+    /// ```
+    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
+    /// # rt.launch().unwrap();
+    /// let a = rt.handle().spawn(async {}, Locals::new());
+    /// let b = rt.handle().spawn(async {}, Locals::new());
+    /// assert_ne!(a.id(), b.id());
+    /// ```
     pub fn id(&self) -> Id {
         self.raw.header().id
     }
