@@ -14,12 +14,12 @@ use std::hint::black_box;
 use std::pin::Pin;
 
 use std::task::{Context, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
 mod common;
-use common::{flavor, keen_rt, tokio_rt};
+use common::{flavor, keen_rt, time_in_task, tokio_rt};
 
 const MANY: usize = 10_000;
 
@@ -39,28 +39,17 @@ fn spawn_ready(c: &mut Criterion) {
         let rt = keen_rt(multi);
         group.bench_function(format!("keen/{}", flavor(multi)), |b| {
             b.iter_custom(|iters| {
-                // Measured inside a task, where applications spawn.
-                rt.block_on(rt.spawn(async move {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        black_box(keen::spawn(async { black_box(1u64) }).await.unwrap());
-                    }
-                    start.elapsed()
-                }))
-                .unwrap()
+                time_in_task!(rt, iters, {
+                    black_box(keen::spawn(async { black_box(1u64) }).await.unwrap())
+                })
             })
         });
         let rt = tokio_rt(multi);
         group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
             b.iter_custom(|iters| {
-                rt.block_on(rt.spawn(async move {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        black_box(tokio::spawn(async { black_box(1u64) }).await.unwrap());
-                    }
-                    start.elapsed()
-                }))
-                .unwrap()
+                time_in_task!(rt, iters, {
+                    black_box(tokio::spawn(async { black_box(1u64) }).await.unwrap())
+                })
             })
         });
     }

@@ -19,12 +19,12 @@ use std::future::{Future, pending, poll_fn};
 use std::hint::black_box;
 use std::pin::Pin;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 mod common;
-use common::{flavor, keen_rt, tokio_rt};
+use common::{flavor, keen_rt, time_in_task, tokio_rt};
 
 const SECOND: Duration = Duration::from_secs(1);
 const BATCH: usize = 100_000;
@@ -36,29 +36,19 @@ fn timeout_pending_once(c: &mut Criterion) {
         let rt = keen_rt(multi);
         group.bench_function(format!("keen/{}", flavor(multi)), |b| {
             b.iter_custom(|iters| {
-                rt.block_on(rt.spawn(async move {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        let r = keen::time::timeout(SECOND, keen::task::yield_now()).await;
-                        black_box(r).unwrap();
-                    }
-                    start.elapsed()
-                }))
-                .unwrap()
+                time_in_task!(rt, iters, {
+                    let r = keen::time::timeout(SECOND, keen::task::yield_now()).await;
+                    black_box(r).unwrap()
+                })
             })
         });
         let rt = tokio_rt(multi);
         group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
             b.iter_custom(|iters| {
-                rt.block_on(rt.spawn(async move {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        let r = tokio::time::timeout(SECOND, tokio::task::yield_now()).await;
-                        black_box(r).unwrap();
-                    }
-                    start.elapsed()
-                }))
-                .unwrap()
+                time_in_task!(rt, iters, {
+                    let r = tokio::time::timeout(SECOND, tokio::task::yield_now()).await;
+                    black_box(r).unwrap()
+                })
             })
         });
     }
@@ -72,29 +62,19 @@ fn timeout_ready(c: &mut Criterion) {
         let rt = keen_rt(multi);
         group.bench_function(format!("keen/{}", flavor(multi)), |b| {
             b.iter_custom(|iters| {
-                rt.block_on(rt.spawn(async move {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        let r = keen::time::timeout(SECOND, async { black_box(1u64) }).await;
-                        black_box(r.unwrap());
-                    }
-                    start.elapsed()
-                }))
-                .unwrap()
+                time_in_task!(rt, iters, {
+                    let r = keen::time::timeout(SECOND, async { black_box(1u64) }).await;
+                    black_box(r.unwrap())
+                })
             })
         });
         let rt = tokio_rt(multi);
         group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
             b.iter_custom(|iters| {
-                rt.block_on(rt.spawn(async move {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        let r = tokio::time::timeout(SECOND, async { black_box(1u64) }).await;
-                        black_box(r.unwrap());
-                    }
-                    start.elapsed()
-                }))
-                .unwrap()
+                time_in_task!(rt, iters, {
+                    let r = tokio::time::timeout(SECOND, async { black_box(1u64) }).await;
+                    black_box(r.unwrap())
+                })
             })
         });
     }

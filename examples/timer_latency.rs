@@ -8,6 +8,12 @@
 
 use std::time::{Duration, Instant};
 
+// The benches' runtime constructors, so latency is measured on the same
+// runtimes as the criterion figures.
+#[path = "../benches/common/mod.rs"]
+mod common;
+use common::{flavor, keen_rt, tokio_rt};
+
 const MS: Duration = Duration::from_millis(1);
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -26,15 +32,7 @@ fn report(name: &str, mut lateness: Vec<Duration>) {
 }
 
 fn keen_lateness(multi: bool, samples: usize) -> Vec<Duration> {
-    let mut b = if multi {
-        keen::runtime::Builder::new_multi_thread()
-    } else {
-        keen::runtime::Builder::new_current_thread()
-    };
-    if multi {
-        b.worker_threads(2);
-    }
-    let rt = b.build().unwrap();
+    let rt = keen_rt(multi);
     rt.block_on(rt.spawn(async move {
         let mut out = Vec::with_capacity(samples);
         for _ in 0..samples {
@@ -48,15 +46,7 @@ fn keen_lateness(multi: bool, samples: usize) -> Vec<Duration> {
 }
 
 fn tokio_lateness(multi: bool, samples: usize) -> Vec<Duration> {
-    let mut b = if multi {
-        tokio::runtime::Builder::new_multi_thread()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-    };
-    if multi {
-        b.worker_threads(2);
-    }
-    let rt = b.enable_all().build().unwrap();
+    let rt = tokio_rt(multi);
     rt.block_on(rt.spawn(async move {
         let mut out = Vec::with_capacity(samples);
         for _ in 0..samples {
@@ -76,11 +66,7 @@ fn main() {
         .unwrap_or(1000);
     println!("sleep(1 ms) lateness past the deadline, {samples} samples each");
     for multi in [false, true] {
-        let flavor = if multi {
-            "multi_thread(2)"
-        } else {
-            "current_thread"
-        };
+        let flavor = flavor(multi);
         report(&format!("keen/{flavor}"), keen_lateness(multi, samples));
         report(&format!("tokio/{flavor}"), tokio_lateness(multi, samples));
     }

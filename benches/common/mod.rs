@@ -35,3 +35,26 @@ pub fn flavor(multi: bool) -> &'static str {
         "current_thread"
     }
 }
+
+/// Runs `$body` (an expression that may `.await`) `$iters` times inside one
+/// task of `$rt` — where applications spawn and time out — and returns the
+/// time the loop took. Same text for keen and tokio: both runtimes have
+/// `block_on` and `spawn` with these shapes.
+#[allow(
+    unused_macros,
+    reason = "examples include this module for the runtime constructors only"
+)]
+macro_rules! time_in_task {
+    ($rt:expr, $iters:expr, $body:expr) => {
+        $rt.block_on($rt.spawn(async move {
+            let start = std::time::Instant::now();
+            for _ in 0..$iters {
+                $body;
+            }
+            start.elapsed()
+        }))
+        .unwrap()
+    };
+}
+#[allow(unused_imports, reason = "see the macro")]
+pub(crate) use time_in_task;
