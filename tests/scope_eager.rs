@@ -25,9 +25,12 @@ async fn zero_timeout_children(n: usize) {
     let children: Vec<_> = (0..n)
         .map(|_| {
             keen::spawn(async {
-                let t = timeout(Duration::ZERO, yield_now());
-                let scope = t.scope().clone();
-                (t.await, scope)
+                // Entered in the eager phase: the explicit form, whose
+                // scope can be inspected, then the `timeout` form.
+                let scope = CancelScope::with_timeout(Duration::ZERO);
+                let caught = scope.run(yield_now()).await.is_err();
+                assert!(caught, "the zero deadline is delivered");
+                (timeout(Duration::ZERO, yield_now()).await, scope)
             })
         })
         .collect();

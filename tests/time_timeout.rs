@@ -2,11 +2,12 @@
 //! exact firing on the paused clock, the body polled before the deadline is
 //! looked at (`Duration::ZERO` around a ready future is `Ok`), `Duration::MAX`
 //! and past deadlines, the timer registered only while pending and removed
-//! afterwards, the future dropped once when the timeout fires, the scope
-//! behind a `Timeout`, a real-clock lower bound, and 100,000 timeouts in
+//! afterwards, the future dropped once when the timeout fires, a real-clock
+//! lower bound, and 100,000 timeouts in
 //! flight at once (half firing, half cancelled) leaving the wheel empty.
 //! The seed case of the issue (zero timeouts in eager children) is in
-//! `scope_eager.rs`.
+//! `scope_eager.rs`; a timeout's lazy scope meeting other scopes is in
+//! `scope_lazy.rs`.
 
 use std::future::pending;
 use std::time::Duration;
@@ -122,48 +123,6 @@ fn a_fired_timeout_drops_its_future_once_before_returning() {
             0,
             "the inner sleep left with its future"
         );
-    });
-}
-
-#[test]
-fn the_scope_behind_a_timeout_moves_and_cancels_it() {
-    each(&ALL, |cfg| {
-        let rt = cfg.build_paused();
-        run_in_task(&rt, async {
-            let start = Instant::now();
-            let t = timeout(HOUR, pending::<()>());
-            assert_eq!(
-                t.scope().deadline(),
-                None,
-                "relative: fixed at the first poll"
-            );
-            t.scope().set_deadline(start + 3 * MS);
-            assert!(t.await.is_err());
-            assert_eq!(start.elapsed(), 3 * MS);
-
-            // Cancelled from another task: reported as `Elapsed` too.
-            let t = timeout(HOUR, pending::<()>());
-            let scope = t.scope().clone();
-            let canceller = keen::spawn(async move {
-                sleep(2 * MS).await;
-                scope.cancel();
-            });
-            assert!(t.await.is_err());
-            assert_eq!(start.elapsed(), 5 * MS);
-            canceller.await.unwrap();
-
-            // The deadline moved later from another task.
-            let t = timeout(2 * MS, sleep(20 * MS));
-            let scope = t.scope().clone();
-            let mover = keen::spawn(async move {
-                sleep(MS).await;
-                scope.set_deadline(Instant::now() + HOUR);
-            });
-            assert_eq!(t.await, Ok(()));
-            assert_eq!(start.elapsed(), 25 * MS);
-            mover.await.unwrap();
-        });
-        assert_eq!(rt.metrics().timers, 0);
     });
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use super::CancelScope;
+use super::LazyRun;
 use crate::time::Instant;
 
 /// Runs `body` in a scope with a deadline `timeout` after its first poll;
@@ -24,7 +24,7 @@ use crate::time::Instant;
 /// });
 /// ```
 pub async fn move_on_after<F: Future>(timeout: Duration, body: F) -> Option<F::Output> {
-    CancelScope::with_timeout(timeout).into_run(body).await.ok()
+    LazyRun::after(timeout, body).await.ok()
 }
 
 /// Runs `body` in a scope with deadline `deadline`; `None` if the scope
@@ -39,10 +39,7 @@ pub async fn move_on_after<F: Future>(timeout: Duration, body: F) -> Option<F::O
 /// });
 /// ```
 pub async fn move_on_at<F: Future>(deadline: Instant, body: F) -> Option<F::Output> {
-    CancelScope::with_deadline(deadline)
-        .into_run(body)
-        .await
-        .ok()
+    LazyRun::at(deadline, body).await.ok()
 }
 
 /// Runs `body` in a scope with a deadline `timeout` after its first poll;
@@ -57,8 +54,7 @@ pub async fn move_on_at<F: Future>(deadline: Instant, body: F) -> Option<F::Outp
 /// });
 /// ```
 pub async fn fail_after<F: Future>(timeout: Duration, body: F) -> Result<F::Output, TimedOut> {
-    CancelScope::with_timeout(timeout)
-        .into_run(body)
+    LazyRun::after(timeout, body)
         .await
         .map_err(|_| TimedOut(()))
 }
@@ -75,10 +71,7 @@ pub async fn fail_after<F: Future>(timeout: Duration, body: F) -> Result<F::Outp
 /// });
 /// ```
 pub async fn fail_at<F: Future>(deadline: Instant, body: F) -> Result<F::Output, TimedOut> {
-    CancelScope::with_deadline(deadline)
-        .into_run(body)
-        .await
-        .map_err(|_| TimedOut(()))
+    LazyRun::at(deadline, body).await.map_err(|_| TimedOut(()))
 }
 
 /// Error of [`fail_after`] and [`fail_at`]: the deadline passed while the

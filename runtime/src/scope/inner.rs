@@ -430,7 +430,7 @@ impl Drop for ScopeInner {
 }
 
 #[track_caller]
-fn no_runtime() -> ! {
+pub(crate) fn no_runtime() -> ! {
     panic!(
         "a CancelScope with a deadline must be entered inside a keen runtime \
          (Runtime::block_on or a task): deadlines live in the runtime's timer wheel"

@@ -29,6 +29,7 @@
 
 mod helpers;
 pub(crate) mod inner;
+mod lazy;
 mod run;
 
 use std::fmt;
@@ -39,6 +40,7 @@ use std::time::Duration;
 pub use self::helpers::{TimedOut, fail_after, fail_at, move_on_after, move_on_at};
 use self::inner::Deadline;
 pub(crate) use self::inner::ScopeInner;
+pub(crate) use self::lazy::LazyRun;
 pub use self::run::Run;
 use crate::time::Instant;
 
@@ -183,11 +185,6 @@ impl CancelScope {
     /// one body; polling a second `run` of the same scope panics.
     pub fn run<F: Future>(&self, body: F) -> Run<F> {
         Run::new(self.clone(), body)
-    }
-
-    /// [`run`](Self::run) for a scope nobody else holds: saves the clone.
-    pub(crate) fn into_run<F: Future>(self, body: F) -> Run<F> {
-        Run::new(self, body)
     }
 
     /// Whether both handles refer to the same scope.

@@ -1,5 +1,6 @@
-//! [`Run`]: the future of [`CancelScope::run`], where cancellation is
-//! delivered.
+//! [`Run`]: the future of [`CancelScope::run`], and the scoped poll it shares
+//! with the lazy scopes of the helpers ([`super::lazy`]): where cancellation
+//! is delivered.
 //!
 //! Each poll makes the scope the innermost one on this thread while its body
 //! is polled (so scopes entered inside link to it), polls the body first, and
@@ -17,7 +18,8 @@ use keen_scheduler::context::{ScopeGuard, current_scope};
 use pin_project_lite::pin_project;
 
 use super::inner::ScopeInner;
-use super::{CancelScope, Cancelled};
+use super::lazy;
+use super::{CancelReason, CancelScope, Cancelled};
 
 pin_project! {
     /// Runs a body inside a [`CancelScope`]; see [`CancelScope::run`].
@@ -34,11 +36,7 @@ pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if *this.entered {
-                let inner = &this.scope.inner;
-                let _exit = ExitOnDrop(inner);
-                let _scope = enter_scope(inner);
-                let mut body = this.body;
-                body.set(None);
+                drop_body(&this.scope.inner, this.body);
             }
         }
     }
@@ -59,6 +57,96 @@ impl<F> Run<F> {
     }
 }
 
+impl<F: Future> Future for Run<F> {
+    type Output = Result<F::Output, Cancelled>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let scope = &*this.scope;
+        poll_scoped(&scope.inner, this.entered, this.body, cx)
+            .map(|r| r.map_err(|reason| Cancelled::new(reason, scope.clone())))
+    }
+}
+
+/// One poll of `body` inside `inner`, entering the scope on the first.
+pub(super) fn poll_scoped<F: Future>(
+    inner: &Arc<ScopeInner>,
+    entered: &mut bool,
+    mut body: Pin<&mut Option<F>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, CancelReason>> {
+    let outer = current_inner();
+    if !*entered {
+        inner.enter(share(outer));
+        *entered = true;
+    }
+    let polled = {
+        let _scope = enter_scope(inner);
+        poll_body(body.as_mut(), cx)
+    };
+    match polled {
+        Poll::Ready(out) => {
+            finish(inner, body);
+            Poll::Ready(Ok(out))
+        }
+        Poll::Pending => deliver(inner, outer, body, cx),
+    }
+}
+
+/// Polls a body that has not completed yet.
+pub(super) fn poll_body<F: Future>(
+    body: Pin<&mut Option<F>>,
+    cx: &mut Context<'_>,
+) -> Poll<F::Output> {
+    body.as_pin_mut()
+        .expect("a scope's future was polled after it completed")
+        .poll(cx)
+}
+
+/// The body completed: drop its remains and leave the scope.
+pub(super) fn finish<F>(inner: &Arc<ScopeInner>, mut body: Pin<&mut Option<F>>) {
+    let _exit = ExitOnDrop(inner);
+    body.set(None);
+}
+
+/// The body is pending inside `inner`, which `outer` (the scope innermost
+/// around this poll, or null) encloses: deliver a cancellation if this scope
+/// is the one to catch it.
+pub(super) fn deliver<T, F>(
+    inner: &Arc<ScopeInner>,
+    outer: *const ScopeInner,
+    body: Pin<&mut Option<F>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, CancelReason>> {
+    // Make the waker visible to cancellers (here and in the parent's child
+    // list) *before* reading the cancellation state: a `cancel()` on another
+    // thread either is seen below or finds the waker.
+    inner.arm(cx.waker());
+    let Some(reason) = inner.effective_reason() else {
+        return Poll::Pending;
+    };
+    // The parent catches only if its cancellation reaches this body (we are
+    // not shielded) and it is polling us right now.
+    let parent_catches = !inner.is_shielded()
+        && inner.parent().is_some_and(|parent| {
+            std::ptr::eq(std::ptr::from_ref(parent), outer) && parent.cancelled_or_due()
+        });
+    if inner.shields_inside() > 0 || parent_catches {
+        return Poll::Pending;
+    }
+    drop_body(inner, body);
+    inner.set_caught();
+    Poll::Ready(Err(reason))
+}
+
+/// Drops a pending body inside its scope (scopes in its destructor see it),
+/// then leaves the scope, even if the body's destructor panics.
+pub(super) fn drop_body<F>(inner: &Arc<ScopeInner>, mut body: Pin<&mut Option<F>>) {
+    let _exit = ExitOnDrop(inner);
+    let _scope = enter_scope(inner);
+    body.set(None);
+}
+
 /// Exits the scope when dropped: after the body is dropped, even if the
 /// body's destructor panics, so no timer or shield count is left behind.
 struct ExitOnDrop<'a>(&'a Arc<ScopeInner>);
@@ -71,75 +159,37 @@ impl Drop for ExitOnDrop<'_> {
 
 /// Makes `inner` the innermost scope on this thread until dropped.
 fn enter_scope(inner: &Arc<ScopeInner>) -> ScopeGuard {
-    // SAFETY: the pointer comes from an `Arc<ScopeInner>` owned by the `Run`
+    // SAFETY: the pointer comes from an `Arc<ScopeInner>` owned by the future
     // being polled or dropped, which outlives the guard (a local of this
-    // poll); `current_scope` readers below only ever see such pointers.
+    // poll); `current_inner` below only ever sees such pointers or lazy ones.
     unsafe { ScopeGuard::enter(Arc::as_ptr(inner).cast()) }
 }
 
-/// The scope innermost on this thread right now, if any.
-fn enclosing_scope() -> Option<Arc<ScopeInner>> {
-    let ptr = current_scope().cast::<ScopeInner>();
-    if ptr.is_null() {
-        return None;
-    }
-    // SAFETY: a non-null scope pointer was installed by `enter_scope` of a
-    // `Run` further up this thread's poll stack (task polls start with it
-    // null), so it came from `Arc::as_ptr` and that `Arc` is alive for the
-    // whole of this call; taking one more strong count is sound.
-    unsafe {
-        Arc::increment_strong_count(ptr);
-        Some(Arc::from_raw(ptr))
+/// The scope innermost on this thread right now, or null. A lazy scope in
+/// the slot is materialised first: whoever asks is about to link to it.
+pub(super) fn current_inner() -> *const ScopeInner {
+    let ptr = current_scope();
+    if lazy::is_lazy(ptr) {
+        // SAFETY: a lazy pointer in the slot was installed by `poll_lazy`
+        // for the length of its body poll, which is running further up this
+        // thread's stack right now.
+        unsafe { lazy::materialize(ptr) }
+    } else {
+        ptr.cast()
     }
 }
 
-impl<F: Future> Future for Run<F> {
-    type Output = Result<F::Output, Cancelled>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let inner = &this.scope.inner;
-        let outer = current_scope();
-        if !*this.entered {
-            inner.enter(enclosing_scope());
-            *this.entered = true;
-        }
-        let mut body = this.body;
-        let polled = {
-            let _scope = enter_scope(inner);
-            let fut = body
-                .as_mut()
-                .as_pin_mut()
-                .expect("CancelScope::run future polled after it completed");
-            fut.poll(cx)
-        };
-        if let Poll::Ready(out) = polled {
-            let _exit = ExitOnDrop(inner);
-            body.set(None);
-            return Poll::Ready(Ok(out));
-        }
-        // Make the waker visible to cancellers (here and in the parent's
-        // child list) *before* reading the cancellation state: a `cancel()`
-        // on another thread either is seen below or finds the waker.
-        inner.arm(cx.waker());
-        let Some(reason) = inner.effective_reason() else {
-            return Poll::Pending;
-        };
-        // The parent catches only if its cancellation reaches this body (we
-        // are not shielded) and it is polling us right now.
-        let parent_catches = !inner.is_shielded()
-            && inner.parent().is_some_and(|parent| {
-                std::ptr::eq(std::ptr::from_ref(parent).cast(), outer) && parent.cancelled_or_due()
-            });
-        if inner.shields_inside() > 0 || parent_catches {
-            return Poll::Pending;
-        }
-        {
-            let _exit = ExitOnDrop(inner);
-            let _scope = enter_scope(inner);
-            body.set(None);
-        }
-        inner.set_caught();
-        Poll::Ready(Err(Cancelled::new(reason, this.scope.clone())))
+/// One more strong count of a scope found by [`current_inner`].
+fn share(ptr: *const ScopeInner) -> Option<Arc<ScopeInner>> {
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null pointer from `current_inner` came from
+    // `Arc::as_ptr` of a scope whose future is being polled further up this
+    // thread's stack (task polls start with the slot null), so that `Arc` is
+    // alive for the whole of this call; taking one more strong count is sound.
+    unsafe {
+        Arc::increment_strong_count(ptr);
+        Some(Arc::from_raw(ptr))
     }
 }

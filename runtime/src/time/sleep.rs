@@ -129,7 +129,19 @@ impl Sleep {
                  `Runtime::block_on` or a task"
             )
         });
-        if self.deadline.into_std() <= time.clock().now() {
+        let now = time.clock().now();
+        self.register_with(time, now, cx)
+    }
+
+    /// Registers with `time`, whose clock read `now` (from the caller, who
+    /// read it already), unless the deadline has passed.
+    pub(crate) fn register_with(
+        &mut self,
+        time: Arc<TimeShared>,
+        now: std::time::Instant,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        if self.deadline.into_std() <= now {
             return Poll::Ready(());
         }
         let tick = time.clock().deadline_tick(self.deadline.into_std());
@@ -146,7 +158,14 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
+        self.poll_deadline(cx)
+    }
+}
+
+impl Sleep {
+    /// [`Future::poll`] without the pin (`Sleep` is `Unpin`).
+    pub(crate) fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         match &this.entry {
             None => this.register(cx),
             Some(entry) if entry.fired() => Poll::Ready(()),

@@ -1,6 +1,10 @@
-//! [`timeout`] and [`timeout_at`]: tokio's signatures on top of a
-//! [`CancelScope`] with a deadline, so a timeout obeys the scope rules
-//! (attribution, shields, eager children) like every other deadline.
+//! [`timeout`] and [`timeout_at`]: tokio's signatures on top of a cancel
+//! scope with a deadline, so a timeout obeys the scope rules (attribution,
+//! shields, eager children) like every other deadline. The scope is lazy
+//! (see `scope/lazy.rs`): an outermost timeout with no scope inside costs a
+//! timer entry, not a scope. To move or cancel a deadline from elsewhere,
+//! use [`CancelScope::with_timeout`](crate::scope::CancelScope::with_timeout)
+//! and its `run`.
 
 use std::fmt;
 use std::future::Future;
@@ -11,7 +15,7 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 
 use super::Instant;
-use crate::scope::{CancelScope, Run};
+use crate::scope::LazyRun;
 
 /// Runs `future` with a time limit: `Err(Elapsed)` if it is still pending
 /// when `duration` has passed since the first poll. The future is polled
@@ -31,7 +35,7 @@ use crate::scope::{CancelScope, Run};
 /// ```
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
-        run: CancelScope::with_timeout(duration).into_run(future),
+        run: LazyRun::after(duration, future),
     }
 }
 
@@ -49,7 +53,7 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// ```
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
-        run: CancelScope::with_deadline(deadline).into_run(future),
+        run: LazyRun::at(deadline, future),
     }
 }
 
@@ -59,14 +63,7 @@ pin_project! {
     #[derive(Debug)]
     pub struct Timeout<F> {
         #[pin]
-        run: Run<F>,
-    }
-}
-
-impl<F> Timeout<F> {
-    /// The scope that carries the deadline (to move it, or cancel early).
-    pub fn scope(&self) -> &CancelScope {
-        self.run.scope()
+        run: LazyRun<F>,
     }
 }
 

@@ -1,0 +1,255 @@
+//! [`LazyRun`]: the scope behind [`timeout`](crate::time::timeout),
+//! [`move_on_after`](super::move_on_after) and the other helpers, which
+//! becomes a real [`ScopeInner`] only when something needs one.
+//!
+//! Most timeouts are outermost in their task and have no scope inside them.
+//! For those, a scope's machinery (a shared allocation, its mutex, parent and
+//! child links) buys nothing: the deadline can be a plain timer entry that
+//! wakes the task, like a [`Sleep`], checked once the body is pending. So a
+//! `LazyRun` first polled with no enclosing scope stays *lazy*: it fixes its
+//! deadline, and polls its body with a *tagged* pointer to its own cell in
+//! the thread's scope slot. Whatever asks that slot for the enclosing scope
+//! — a scope, timeout or shield entered inside the body — *materialises* it
+//! ([`materialize`]): a real scope is created and entered with the same
+//! deadline and no parent (there was none), the lazy timer is removed (the
+//! scope registers its own when the body is next pending), and from then on
+//! the run behaves exactly as [`CancelScope::run`](super::CancelScope::run).
+//! A `LazyRun` first polled inside another scope is a real scope at once.
+//!
+//! Nothing observable differs: with no scope around it and none inside, the
+//! only cancellation a scope can ever see is its own deadline, and the lazy
+//! form delivers that at the same point (the first suspension of the body
+//! after the deadline has passed and its timer fired, or at once for a
+//! deadline already past at the first poll).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use keen_scheduler::context::ScopeGuard;
+use pin_project_lite::pin_project;
+
+use super::CancelReason;
+use super::inner::{Deadline, ScopeInner, no_runtime};
+use super::run::{current_inner, deliver, drop_body, finish, poll_body, poll_scoped};
+use crate::context;
+use crate::time::driver::TimeShared;
+use crate::time::{Instant, Sleep};
+
+/// Low bit of a scope-slot pointer that marks a [`LazyCell`] (both it and
+/// `ScopeInner` are at least 8-byte aligned, so real pointers have it clear).
+const LAZY_TAG: usize = 1;
+
+pin_project! {
+    /// A body under a deadline, scoped lazily; resolves to `Err(Deadline)`
+    /// when its scope caught a cancellation (`Parent` in the rare case of a
+    /// materialised run moved away from its parent).
+    pub(crate) struct LazyRun<F> {
+        cell: LazyCell,
+        #[pin]
+        body: Option<F>,
+    }
+
+    impl<F> PinnedDrop for LazyRun<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Scope::Real { inner, entered: true } = &this.cell.scope {
+                drop_body(inner, this.body);
+            }
+        }
+    }
+}
+
+/// The part of a [`LazyRun`] a tagged pointer in the scope slot points at.
+struct LazyCell {
+    /// As given; a relative deadline is fixed at the first poll.
+    deadline: Deadline,
+    scope: Scope,
+}
+
+enum Scope {
+    /// Not polled yet.
+    Fresh,
+    /// Polled with no scope around it; no scope exists.
+    Lazy {
+        /// The deadline's timer; registered once the body is pending.
+        sleep: Sleep,
+        /// The runtime's timers and their clock reading at the first poll,
+        /// until the timer is registered.
+        start: Option<(Arc<TimeShared>, std::time::Instant)>,
+        /// The deadline had passed at the first poll.
+        expired: bool,
+    },
+    /// A real scope: made at the first poll inside another scope (not yet
+    /// entered), or materialised (entered).
+    Real {
+        inner: Arc<ScopeInner>,
+        entered: bool,
+    },
+}
+
+impl<F> LazyRun<F> {
+    /// A run of `body` whose deadline is `after` its first poll.
+    pub(crate) fn after(after: std::time::Duration, body: F) -> LazyRun<F> {
+        LazyRun::new(Deadline::After(after), body)
+    }
+
+    /// A run of `body` with deadline `at`.
+    pub(crate) fn at(at: Instant, body: F) -> LazyRun<F> {
+        LazyRun::new(Deadline::At(at), body)
+    }
+
+    fn new(deadline: Deadline, body: F) -> LazyRun<F> {
+        LazyRun {
+            cell: LazyCell {
+                deadline,
+                scope: Scope::Fresh,
+            },
+            body: Some(body),
+        }
+    }
+}
+
+impl<F: Future> Future for LazyRun<F> {
+    type Output = Result<F::Output, CancelReason>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let cell = this.cell;
+        if let Scope::Fresh = cell.scope {
+            cell.start();
+        }
+        match &mut cell.scope {
+            Scope::Real { inner, entered } => poll_scoped(inner, entered, this.body, cx),
+            _ => poll_lazy(cell, this.body, cx),
+        }
+    }
+}
+
+impl LazyCell {
+    /// First poll: real at once inside another scope, lazy otherwise.
+    #[track_caller]
+    fn start(&mut self) {
+        if !current_inner().is_null() {
+            self.scope = Scope::Real {
+                inner: Arc::new(ScopeInner::new(self.deadline)),
+                entered: false,
+            };
+            return;
+        }
+        let time = context::with_time(|t| t.cloned()).unwrap_or_else(|| no_runtime());
+        let now = time.clock().now();
+        let at = match self.deadline {
+            Deadline::After(after) => Instant::from_std(now).saturating_add(after),
+            Deadline::At(at) => at,
+            Deadline::None => unreachable!("a lazy scope always has a deadline"),
+        };
+        self.scope = Scope::Lazy {
+            sleep: crate::time::sleep_until(at),
+            expired: at.into_std() <= now,
+            start: Some((time, now)),
+        };
+    }
+}
+
+/// A poll of a lazy run: the body with the cell's tagged pointer in the
+/// scope slot, then the deadline's timer.
+fn poll_lazy<F: Future>(
+    cell: &mut LazyCell,
+    mut body: Pin<&mut Option<F>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, CancelReason>> {
+    let tagged = ptr::from_mut(cell).map_addr(|addr| addr | LAZY_TAG);
+    let polled = {
+        // SAFETY: the tagged pointer is to this pinned future's cell, which
+        // outlives the guard (a local of this poll), and no reference into
+        // the cell is held while the body runs; `current_inner` (the one
+        // reader) turns it back into the cell pointer.
+        let _scope = unsafe { ScopeGuard::enter(tagged.cast_const().cast()) };
+        poll_body(body.as_mut(), cx)
+    };
+    // The body may have materialised the cell through the slot.
+    match (&mut cell.scope, polled) {
+        (Scope::Real { inner, .. }, Poll::Ready(out)) => {
+            finish(inner, body);
+            Poll::Ready(Ok(out))
+        }
+        (Scope::Real { inner, .. }, Poll::Pending) => deliver(inner, ptr::null(), body, cx),
+        (_, Poll::Ready(out)) => {
+            body.set(None);
+            Poll::Ready(Ok(out))
+        }
+        (
+            Scope::Lazy {
+                sleep,
+                start,
+                expired,
+            },
+            Poll::Pending,
+        ) => {
+            let due = match start.take() {
+                Some(_) if *expired => true,
+                Some((time, now)) => sleep.register_with(time, now, cx).is_ready(),
+                None => sleep.poll_deadline(cx).is_ready(),
+            };
+            if !due {
+                return Poll::Pending;
+            }
+            body.set(None);
+            Poll::Ready(Err(CancelReason::Deadline))
+        }
+        (Scope::Fresh, Poll::Pending) => unreachable!("started before the body is polled"),
+    }
+}
+
+/// Whether a scope-slot pointer is a lazy cell's.
+pub(super) fn is_lazy(slot: *const ()) -> bool {
+    slot.addr() & LAZY_TAG != 0
+}
+
+/// Turns the lazy cell behind a tagged slot pointer into a real, entered
+/// scope (once) and returns that scope.
+///
+/// # Safety
+/// `slot` is a tagged pointer [`poll_lazy`] installed in this thread's scope
+/// slot, read while that body poll is running further up the stack.
+pub(super) unsafe fn materialize(slot: *const ()) -> *const ScopeInner {
+    let cell = slot.map_addr(|addr| addr & !LAZY_TAG).cast::<LazyCell>();
+    // SAFETY: by the contract, `cell` points to the cell of a `LazyRun`
+    // whose `poll_lazy` is running on this thread and holds no reference
+    // into the cell while its body runs (it derived `slot` from its `&mut`),
+    // so this is the only live access; nothing below re-enters the cell.
+    let cell = unsafe { &mut *cell.cast_mut() };
+    if let Scope::Lazy { sleep, .. } = &cell.scope {
+        let inner = Arc::new(ScopeInner::new(Deadline::At(sleep.deadline())));
+        // No parent: the run was lazy because none enclosed it. A deadline
+        // already past cancels at once, as at any entry.
+        inner.enter(None);
+        // Replacing the lazy state drops the `Sleep`, removing its timer.
+        cell.scope = Scope::Real {
+            inner,
+            entered: true,
+        };
+    }
+    match &cell.scope {
+        Scope::Real { inner, .. } => Arc::as_ptr(inner),
+        Scope::Fresh | Scope::Lazy { .. } => unreachable!("lazy cells are tagged once started"),
+    }
+}
+
+impl<F> fmt::Debug for LazyRun<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = match &self.cell.scope {
+            Scope::Fresh => "fresh",
+            Scope::Lazy { .. } => "lazy",
+            Scope::Real { .. } => "real",
+        };
+        f.debug_struct("LazyRun")
+            .field("deadline", &self.cell.deadline)
+            .field("scope", &mode)
+            .finish_non_exhaustive()
+    }
+}
