@@ -187,10 +187,10 @@ impl Context {
     fn maintenance(&self) {
         let shared = &*self.shared;
         let (due, has_work) = self.with_core(|core| {
-            (
-                core.tick % shared.config.event_interval == 0,
-                !core.local.is_empty(),
-            )
+            // One queued task is this worker's next: only a backlog
+            // beyond it is worth a sibling's wake.
+            let queued = core.local.len() + usize::from(core.lifo.is_some());
+            (core.tick % shared.config.event_interval == 0, queued > 1)
         });
         if due {
             self.with_core(|core| core.parker.shared_driver().clone())
@@ -244,8 +244,11 @@ pub(crate) fn schedule_local(
             return Some(task);
         };
         let pushed_to_queue = if yielded {
+            // With nothing else queued here this worker runs it next: a
+            // sibling woken to steal it would only move it across threads.
+            let alone = core.lifo.is_none() && core.local.is_empty();
             core.local.push(task);
-            true
+            !alone
         } else if let Some(prev) = core.lifo.replace(task) {
             core.local.push(prev);
             true
