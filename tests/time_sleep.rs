@@ -3,13 +3,17 @@
 //! its 2^36 ms window (3 years), `Duration::MAX` inside a short scope,
 //! sub-millisecond rounding (never early), past deadlines, `Sleep::reset`
 //! and `Sleep::is_elapsed`, the timer registered only while pending and
-//! removed on drop, a real-clock lower bound, and the panics for polling
+//! removed on drop, a real-clock lower bound, a far timer set by a worker
+//! that stays busy (its deferred driver wake must still be paid), and the panics for polling
 //! outside a runtime and after the runtime shut down.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::time::Duration;
 
 use keen::Handle;
 use keen::scope::move_on_after;
+use keen::task::yield_now;
 use keen::time::{Instant, advance, sleep, sleep_until, timeout};
 use keen_suite::{ALL, each, panic_message, poll_once, run_in_task};
 
@@ -308,4 +312,44 @@ fn polling_a_sleep_after_its_runtime_shut_down_panics_clearly() {
         assert!(msg.contains("after its runtime shut down"), "{msg}");
         drop(s); // deregistering from a shut-down runtime is fine
     });
+}
+
+#[test]
+fn a_far_timer_fires_while_the_worker_that_set_it_stays_busy() {
+    // A timer 100 ms or more away, set by a busy runtime thread, does not
+    // wake the thread parked on the driver at once; the busy worker pays
+    // that wake at its maintenance ticks, so the timer fires on time even
+    // though the worker never parks.
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        run_in_task(&rt, async {
+            for _round in 0..4 {
+                // Let every other thread settle in its park (which of them
+                // holds the driver varies; rounds cover both outcomes).
+                sleep(20 * MS).await;
+                far_timer_while_busy().await;
+            }
+        });
+    });
+}
+
+async fn far_timer_while_busy() {
+    let start = Instant::now();
+    let done = Arc::new(AtomicBool::new(false));
+    let flag = done.clone();
+    let sleeper = keen::spawn(async move {
+        sleep(150 * MS).await;
+        flag.store(true, SeqCst);
+    });
+    // Busy on this thread (yielding, never parking) until the
+    // sleeper is done, or a bound far beyond its deadline.
+    while !done.load(SeqCst) && start.elapsed() < Duration::from_secs(30) {
+        yield_now().await;
+    }
+    assert!(
+        done.load(SeqCst),
+        "the far timer fired while we stayed busy"
+    );
+    assert!(start.elapsed() >= 150 * MS);
+    sleeper.await.unwrap();
 }

@@ -10,6 +10,13 @@
 //! parked on it re-evaluates; the thread about to park on the driver itself
 //! leaves quietly, since it is the one that will look.
 //!
+//! It also carries the driver wake a busy runtime thread may *owe*
+//! ([`Activity::defer_wake`]): a timer far in the future, inserted while
+//! another thread sleeps on the driver, need not wake that thread at once
+//! (timeouts are mostly cancelled long before they fire); the debt is paid
+//! the moment any runtime thread stops being busy, and by busy workers at
+//! each maintenance tick ([`Activity::pay_owed_wake`]).
+//!
 //! A thread is counted at most once per runtime: a blocking task is counted
 //! from its spawn, and when it calls that runtime's `block_on`, the
 //! thread-local mark set by [`BusyGuard::mark_thread`] makes `block_on` use
@@ -33,15 +40,32 @@ thread_local! {
 pub struct Activity {
     busy: AtomicUsize,
     watching: AtomicBool,
+    /// The thread parked on the driver must be woken to look at the wheel
+    /// again, before any runtime thread blocks.
+    owed_wake: AtomicBool,
+    /// Whether an owed wake is still needed (the driver's own check); none
+    /// means always.
+    wake_check: Option<WakeCheck>,
     unparker: Unparker,
 }
+
+/// A driver's answer to "does the thread parked on me need waking?".
+pub type WakeCheck = Box<dyn Fn() -> bool + Send + Sync>;
 
 impl Activity {
     /// A count of zero whose idle signal unparks `driver`.
     pub fn new(driver: Unparker) -> Arc<Activity> {
+        Activity::with_wake_check(driver, None)
+    }
+
+    /// As [`new`](Self::new); an owed wake is paid only if `check` (when
+    /// given) says the thread parked on the driver still needs it.
+    pub fn with_wake_check(driver: Unparker, check: Option<WakeCheck>) -> Arc<Activity> {
         Arc::new(Activity {
             busy: AtomicUsize::new(0),
             watching: AtomicBool::new(false),
+            owed_wake: AtomicBool::new(false),
+            wake_check: check,
             unparker: driver,
         })
     }
@@ -54,15 +78,42 @@ impl Activity {
     /// One thread less is busy; unparks the driver if that made the runtime
     /// idle while someone watches.
     pub fn leave(&self) {
+        self.pay_owed_wake();
         if self.busy.fetch_sub(1, SeqCst) == 1 && self.watching.load(SeqCst) {
             self.unparker.unpark();
         }
     }
 
     /// As [`leave`](Self::leave), without the signal: for the thread that
-    /// parks on the driver and so checks idleness itself.
+    /// parks on the driver and so checks idleness (and the wheel) itself.
     pub fn leave_quiet(&self) {
+        self.owed_wake.store(false, SeqCst);
         self.busy.fetch_sub(1, SeqCst);
+    }
+
+    /// Records that the thread parked on the driver should look at the
+    /// timers again, without waking it now. Only for a thread counted busy
+    /// here ([`is_counted_thread`](Self::is_counted_thread)): it pays the
+    /// debt when it stops being busy, if no one did before.
+    pub fn defer_wake(&self) {
+        self.owed_wake.store(true, SeqCst);
+    }
+
+    /// Wakes the driver's thread if a wake was deferred and is still
+    /// needed (a deferred timer may be gone already).
+    pub fn pay_owed_wake(&self) {
+        if self.owed_wake.load(SeqCst)
+            && self.owed_wake.swap(false, SeqCst)
+            && self.wake_check.as_ref().is_none_or(|check| check())
+        {
+            self.unparker.unpark();
+        }
+    }
+
+    /// Whether the calling thread is counted in this activity (a worker, a
+    /// thread in `block_on`, a blocking task of this runtime).
+    pub fn is_counted_thread(&self) -> bool {
+        COUNTED.try_with(Cell::get).ok() == Some(ptr::from_ref(self))
     }
 
     /// Whether no thread is busy.

@@ -149,11 +149,12 @@ impl SharedDriver {
         &self.activity
     }
 
-    /// Processes driver events without blocking, if no one else is parked
-    /// on the driver.
+    /// Processes driver events without blocking if no one else is parked on
+    /// the driver; otherwise pays a wake owed to the thread parked on it.
     pub(crate) fn poll_events(&self) {
-        if let Some(mut driver) = self.driver.try_lock() {
-            driver.park(Some(Duration::ZERO));
+        match self.driver.try_lock() {
+            Some(mut driver) => driver.park(Some(Duration::ZERO)),
+            None => self.activity.pay_owed_wake(),
         }
     }
 

@@ -294,7 +294,7 @@ impl ScopeInner {
             return;
         };
         let tick = time.clock().deadline_tick(at.into_std());
-        state.timer = Some(time.insert(tick, Target::Scope(self.clone())));
+        state.timer = Some(time.insert(tick, Target::Scope(self.clone()), None));
     }
 
     /// The deadline's timer fired.

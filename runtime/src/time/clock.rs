@@ -87,7 +87,12 @@ impl Clock {
 
     /// The last tick that has fully begun by now (rounded down).
     pub(crate) fn now_tick(&self) -> u64 {
-        let nanos = self.since_base(self.now()).as_nanos();
+        self.tick_at(self.now())
+    }
+
+    /// The last tick that has fully begun at `t` (rounded down).
+    pub(crate) fn tick_at(&self, t: StdInstant) -> u64 {
+        let nanos = self.since_base(t).as_nanos();
         u64::try_from(nanos / NANOS_PER_TICK).unwrap_or(u64::MAX)
     }
 

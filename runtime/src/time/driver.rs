@@ -13,12 +13,12 @@
 //! woken, so a woken sleeper always sees its own tick as elapsed.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::{Arc, Weak};
 use std::task::Waker;
 use std::time::Duration;
 
-use keen_scheduler::activity::Activity;
+use keen_scheduler::activity::{Activity, WakeCheck};
 use keen_scheduler::park::{Driver, ParkThread, Unparker};
 use keen_timer_wheel::{TimerKey, Wheel};
 use parking_lot::Mutex;
@@ -32,6 +32,15 @@ pub(crate) const SHUT_DOWN: &str =
 
 /// Timers woken per lock acquisition while firing.
 const BATCH: usize = 32;
+
+/// A timer at least this many ticks (ms) away, inserted by a busy runtime
+/// thread, does not wake the thread parked on the driver at once: the wake
+/// is deferred until a runtime thread stops being busy or a worker's next
+/// maintenance tick (see `Activity::defer_wake`). Most such timers are
+/// timeouts cancelled long before they fire, and the wake (a futex call, and
+/// a second core contending for the wheel) was most of their cost on a
+/// multi-thread runtime. Nearer timers wake the driver at once.
+const DEFER_TICKS: u64 = 100;
 
 /// What a timer does when it fires.
 pub(crate) enum Target {
@@ -74,7 +83,13 @@ impl TimeShared {
     /// # Panics
     /// After the runtime shut down (no driver would ever fire it).
     #[track_caller]
-    pub(crate) fn insert(&self, tick: u64, target: Target) -> TimerKey {
+    /// `now`: the clock's reading, if the caller has a fresh one.
+    pub(crate) fn insert(
+        &self,
+        tick: u64,
+        target: Target,
+        now: Option<std::time::Instant>,
+    ) -> TimerKey {
         assert!(!self.is_shutdown(), "{SHUT_DOWN}");
         let (key, wake) = {
             let mut wheel = self.wheel.lock();
@@ -82,7 +97,7 @@ impl TimeShared {
             (key, tick < self.parked_until.load(SeqCst))
         };
         if wake {
-            self.unparker.unpark();
+            self.wake_driver(tick, now);
         }
         key
     }
@@ -95,9 +110,34 @@ impl TimeShared {
             (live, live && tick < self.parked_until.load(SeqCst))
         };
         if wake {
-            self.unparker.unpark();
+            self.wake_driver(tick, None);
         }
         live
+    }
+
+    /// The thread parked on the driver sleeps past `tick`, a new timer: wake
+    /// it, now or (far timers, from a busy runtime thread, real clock) at
+    /// the latest when this thread stops being busy.
+    fn wake_driver(&self, tick: u64, now: Option<std::time::Instant>) {
+        let now_tick = match now {
+            Some(now) => self.clock.tick_at(now),
+            None => self.clock.now_tick(),
+        };
+        let far = !self.clock.is_paused() && tick >= now_tick.saturating_add(DEFER_TICKS);
+        if far && self.activity.is_counted_thread() {
+            self.activity.defer_wake();
+        } else {
+            self.unparker.unpark();
+        }
+    }
+
+    /// Whether the wheel holds a timer due before the parked driver thread
+    /// would wake by itself (the check behind a deferred wake).
+    fn driver_sleeps_past_a_timer(&self) -> bool {
+        let wheel = self.wheel.lock();
+        wheel
+            .next_expiration()
+            .is_some_and(|next| next < self.parked_until.load(SeqCst))
     }
 
     /// Removes a timer, returning its target for the caller to drop after
@@ -206,10 +246,15 @@ impl TimeDriver {
     pub(crate) fn new(start_paused: bool) -> TimeDriver {
         let park = ParkThread::new();
         let unparker = park.unparker();
-        let activity = Activity::new(unparker.clone());
-        activity.set_watching(start_paused);
-        TimeDriver {
-            shared: Arc::new(TimeShared {
+        let shared = Arc::new_cyclic(|me: &Weak<TimeShared>| {
+            let me = me.clone();
+            let check: WakeCheck = Box::new(move || {
+                me.upgrade()
+                    .is_some_and(|time| time.driver_sleeps_past_a_timer())
+            });
+            let activity = Activity::with_wake_check(unparker.clone(), Some(check));
+            activity.set_watching(start_paused);
+            TimeShared {
                 clock: Clock::new(start_paused),
                 wheel: Mutex::new(Wheel::new()),
                 elapsed: AtomicU64::new(0),
@@ -217,9 +262,9 @@ impl TimeDriver {
                 unparker,
                 activity,
                 shutdown: AtomicBool::new(false),
-            }),
-            park,
-        }
+            }
+        });
+        TimeDriver { shared, park }
     }
 
     pub(crate) fn shared(&self) -> &Arc<TimeShared> {
@@ -295,5 +340,113 @@ impl Driver for TimeDriver {
 
     fn activity(&self) -> Option<Arc<Activity>> {
         Some(self.shared.activity.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::{self, Receiver};
+    use std::thread::{self, JoinHandle};
+
+    use super::*;
+
+    /// Parks a fresh real-clock driver on its own thread, as an idle worker
+    /// would. The receiver gets a message when that park returns.
+    fn parked_driver() -> (Arc<TimeShared>, Receiver<()>, JoinHandle<TimeDriver>) {
+        let mut driver = TimeDriver::new(false);
+        let shared = driver.shared().clone();
+        let (returned, rx) = mpsc::channel();
+        let thread = thread::spawn(move || {
+            driver.park(None);
+            returned.send(()).unwrap();
+            driver
+        });
+        // No timers: the parked thread waits for a wake, with no timeout.
+        while shared.parked_until.load(SeqCst) != u64::MAX {
+            thread::yield_now();
+        }
+        (shared, rx, thread)
+    }
+
+    fn insert_in(shared: &TimeShared, ms: u64) -> TimerKey {
+        let tick = shared.clock().now_tick() + ms;
+        shared.insert(tick, Target::Waker(Waker::noop().clone()), None)
+    }
+
+    /// Long enough for a wake in flight to have landed.
+    const SETTLE: Duration = Duration::from_millis(50);
+    /// A generous bound on a wake that must come (a failure, not a hang).
+    const WOKEN: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn a_far_timer_from_a_busy_runtime_thread_defers_the_wake_until_paid() {
+        let (shared, returned, thread) = parked_driver();
+        let activity = shared.activity().clone();
+        let counted = activity.thread_guard().expect("not counted yet");
+        let key = insert_in(&shared, 10 * DEFER_TICKS);
+        assert!(
+            returned.recv_timeout(SETTLE).is_err(),
+            "deferred, not woken"
+        );
+        activity.pay_owed_wake();
+        returned
+            .recv_timeout(WOKEN)
+            .expect("paying the debt wakes the driver");
+        drop(counted);
+        drop(shared.remove(key));
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn leaving_busy_pays_the_debt() {
+        let (shared, returned, thread) = parked_driver();
+        let activity = shared.activity().clone();
+        let counted = activity.thread_guard().expect("not counted yet");
+        let key = insert_in(&shared, 10 * DEFER_TICKS);
+        drop(counted);
+        returned
+            .recv_timeout(WOKEN)
+            .expect("the thread stopped being busy and paid");
+        drop(shared.remove(key));
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn a_debt_whose_timer_is_gone_is_not_paid() {
+        let (shared, returned, thread) = parked_driver();
+        let activity = shared.activity().clone();
+        let counted = activity.thread_guard().expect("not counted yet");
+        let key = insert_in(&shared, 10 * DEFER_TICKS);
+        drop(shared.remove(key));
+        activity.pay_owed_wake();
+        assert!(
+            returned.recv_timeout(SETTLE).is_err(),
+            "nothing to wake for"
+        );
+        drop(counted);
+        shared.unparker.unpark();
+        returned.recv_timeout(WOKEN).unwrap();
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn near_timers_and_outside_threads_wake_the_driver_at_once() {
+        let (shared, returned, thread) = parked_driver();
+        let counted = shared.activity().thread_guard().expect("not counted yet");
+        let key = insert_in(&shared, DEFER_TICKS / 2);
+        returned
+            .recv_timeout(WOKEN)
+            .expect("a near timer wakes the driver");
+        drop(counted);
+        drop(shared.remove(key));
+        thread.join().unwrap();
+
+        let (shared, returned, thread) = parked_driver();
+        let key = insert_in(&shared, 10 * DEFER_TICKS);
+        returned
+            .recv_timeout(WOKEN)
+            .expect("a thread outside the runtime cannot defer");
+        drop(shared.remove(key));
+        thread.join().unwrap();
     }
 }

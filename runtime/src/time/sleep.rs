@@ -148,7 +148,7 @@ impl Sleep {
         if tick <= time.elapsed() {
             return Poll::Ready(());
         }
-        let key = time.insert(tick, Target::Waker(cx.waker().clone()));
+        let key = time.insert(tick, Target::Waker(cx.waker().clone()), Some(now));
         self.entry = Some(Entry { time, key, tick });
         Poll::Pending
     }
