@@ -77,9 +77,9 @@ enum Scope {
     Lazy {
         /// The deadline's timer; registered once the body is pending.
         sleep: Sleep,
-        /// The runtime's timers and their clock reading at the first poll,
-        /// until the timer is registered.
-        start: Option<(Arc<TimeShared>, std::time::Instant)>,
+        /// The clock's reading at the first poll, until the timer is
+        /// registered (a body ready at once never needs more).
+        start: Option<std::time::Instant>,
         /// The deadline had passed at the first poll.
         expired: bool,
     },
@@ -140,8 +140,8 @@ impl LazyCell {
             };
             return;
         }
-        let time = context::with_time(|t| t.cloned()).unwrap_or_else(|| no_runtime());
-        let now = time.clock().now();
+        let now = context::with_time(|t| t.map(|time| time.clock().now()))
+            .unwrap_or_else(|| no_runtime());
         let at = match self.deadline {
             Deadline::After(after) => Instant::from_std(now).saturating_add(after),
             Deadline::At(at) => at,
@@ -150,7 +150,7 @@ impl LazyCell {
         self.scope = Scope::Lazy {
             sleep: crate::time::sleep_until(at),
             expired: at.into_std() <= now,
-            start: Some((time, now)),
+            start: Some(now),
         };
     }
 }
@@ -192,7 +192,7 @@ fn poll_lazy<F: Future>(
         ) => {
             let due = match start.take() {
                 Some(_) if *expired => true,
-                Some((time, now)) => sleep.register_with(time, now, cx).is_ready(),
+                Some(now) => sleep.register_with(runtime_time(), now, cx).is_ready(),
                 None => sleep.poll_deadline(cx).is_ready(),
             };
             if !due {
@@ -203,6 +203,13 @@ fn poll_lazy<F: Future>(
         }
         (Scope::Fresh, Poll::Pending) => unreachable!("started before the body is polled"),
     }
+}
+
+/// The runtime's timers: the body is pending, so a timer is needed now. We
+/// are still inside the poll whose start found them.
+#[track_caller]
+fn runtime_time() -> Arc<TimeShared> {
+    context::with_time(|t| t.cloned()).unwrap_or_else(|| no_runtime())
 }
 
 /// Whether a scope-slot pointer is a lazy cell's.
