@@ -38,8 +38,11 @@
 
 mod blocking;
 mod context;
+pub mod group;
+pub mod patterns;
 pub mod runtime;
 pub mod scope;
+pub mod sync;
 pub mod task;
 pub mod time;
 

@@ -1,0 +1,2 @@
+//! Task groups: structured concurrency on top of cancel scopes (see
+//! `docs/structured-concurrency.md`).

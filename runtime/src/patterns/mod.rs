@@ -1,0 +1,1 @@
+//! Common concurrency patterns built on groups, scopes and `sync`.

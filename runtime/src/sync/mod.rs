@@ -1,0 +1,1 @@
+//! Synchronisation primitives that work from any thread and any runtime.
