@@ -31,7 +31,9 @@ pub(crate) struct ScopeInner {
     cancel: AtomicU8,
     shield: AtomicBool,
     caught: AtomicBool,
-    /// Shielded scopes with a pending body somewhere inside this one.
+    /// Holds on this scope's catching: shielded scopes with a pending body
+    /// somewhere inside it, and task groups inside it with live children.
+    /// While any, a cancelled scope keeps polling instead of catching.
     shields_inside: AtomicUsize,
     /// The scope that was innermost when this one was entered: null, or a
     /// strong count (from `Arc::into_raw`) this scope owns, set once at
@@ -370,7 +372,9 @@ impl ScopeInner {
         }
     }
 
-    fn count_shield(&self, add: bool) {
+    /// Adds (or releases) one hold on every ancestor's catching; releasing
+    /// the last hold on a cancelled ancestor wakes it so it can catch.
+    pub(crate) fn count_shield(&self, add: bool) {
         let mut scope = self.parent();
         while let Some(s) = scope {
             if add {

@@ -38,10 +38,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use self::helpers::{TimedOut, fail_after, fail_at, move_on_after, move_on_at};
-use self::inner::Deadline;
-pub(crate) use self::inner::ScopeInner;
+pub(crate) use self::inner::{Deadline, ScopeInner};
 pub(crate) use self::lazy::LazyRun;
 pub use self::run::Run;
+pub(crate) use self::run::enclosing_scope;
 use crate::time::Instant;
 
 /// A handle to a cancel scope: `Send + Sync + Clone`, usable from any thread.

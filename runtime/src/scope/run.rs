@@ -51,6 +51,16 @@ impl<F> Run<F> {
         }
     }
 
+    /// A run of a scope the caller has entered already (a task group's
+    /// child, entered under the group's scope when spawned).
+    pub(crate) fn entered(scope: CancelScope, body: F) -> Run<F> {
+        Run {
+            scope,
+            entered: true,
+            body: Some(body),
+        }
+    }
+
     /// The scope this body runs in.
     pub fn scope(&self) -> &CancelScope {
         &self.scope
@@ -177,6 +187,11 @@ pub(super) fn current_inner() -> *const ScopeInner {
     } else {
         ptr.cast()
     }
+}
+
+/// The scope innermost on this thread right now (materialised if lazy).
+pub(crate) fn enclosing_scope() -> Option<Arc<ScopeInner>> {
+    share(current_inner())
 }
 
 /// One more strong count of a scope found by [`current_inner`].

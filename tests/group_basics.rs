@@ -1,0 +1,215 @@
+//! Task groups, the plain cases, on every configuration: join waits for
+//! every child; failures (errors and panics) cancel the siblings and all
+//! reach `join` (none lost); children cancelled by the group are not
+//! failures; dropping an unjoined group aborts its children; the closure
+//! form joins before returning; `start` hands over a value or the child's
+//! early failure; spawning into a joined group panics.
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use keen::group::{StartError, TaskGroup, task_group};
+use keen::task::yield_now;
+use keen::time::{Instant, sleep};
+use keen_suite::{ALL, DropCounter, each, panic_message, run_in_task};
+
+const MS: Duration = Duration::from_millis(1);
+const HOUR: Duration = Duration::from_secs(3600);
+
+#[test]
+fn join_waits_for_every_child() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let start = Instant::now();
+            let done = Arc::new(AtomicUsize::new(0));
+            let tg = TaskGroup::new();
+            for ms in [5u32, 1, 3] {
+                let done = done.clone();
+                tg.spawn(async move {
+                    sleep(ms * MS).await;
+                    done.fetch_add(1, SeqCst);
+                });
+            }
+            tg.join().await.expect("no child failed");
+            assert_eq!(done.load(SeqCst), 3);
+            assert_eq!(start.elapsed(), 5 * MS);
+        });
+    });
+}
+
+#[test]
+fn failures_cancel_siblings_and_all_reach_join() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let start = Instant::now();
+            let dropped = DropCounter::new();
+            let tg = TaskGroup::new();
+            for _ in 0..3 {
+                let token = dropped.token();
+                tg.spawn(async move {
+                    let _token = token;
+                    sleep(HOUR).await;
+                });
+            }
+            // Two failures at the same instant: both are reported.
+            tg.spawn(async {
+                sleep(2 * MS).await;
+                Err::<(), _>("first")
+            });
+            tg.spawn(async {
+                sleep(2 * MS).await;
+                if true {
+                    panic!("second");
+                }
+            });
+            let err = tg.join().await.expect_err("two children failed");
+            assert_eq!(start.elapsed(), 2 * MS, "siblings cancelled at once");
+            assert_eq!(dropped.get(), 3, "every sleeper was dropped");
+            assert_eq!(err.errors().len(), 2, "{err}");
+            let mut texts: Vec<String> = err.errors().iter().map(|e| e.to_string()).collect();
+            texts.sort();
+            assert!(texts[0].ends_with("failed: first"), "{texts:?}");
+            assert!(texts[1].ends_with("panicked: second"), "{texts:?}");
+            let panic = err
+                .into_errors()
+                .into_iter()
+                .find(|e| e.is_panic())
+                .unwrap();
+            assert_eq!(panic_message(&*panic.into_panic()), "second");
+        });
+    });
+}
+
+#[test]
+fn a_failing_child_is_reported_even_when_it_fails_eagerly() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let tg = TaskGroup::new();
+            let sibling = tg.spawn(sleep(HOUR));
+            tg.spawn(async { Err::<(), _>(std::io::Error::other("at once")) });
+            let err = tg.join().await.unwrap_err();
+            assert_eq!(err.errors().len(), 1);
+            let io = err.errors()[0].error().unwrap();
+            assert_eq!(io.to_string(), "at once");
+            assert!(sibling.is_finished());
+        });
+    });
+}
+
+#[test]
+fn dropping_an_unjoined_group_aborts_its_children() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let dropped = DropCounter::new();
+            let tg = TaskGroup::new();
+            let mut handles = Vec::new();
+            for _ in 0..4 {
+                let token = dropped.token();
+                handles.push(tg.spawn(async move {
+                    let _token = token;
+                    sleep(HOUR).await;
+                }));
+            }
+            drop(tg);
+            // Aborted children are dropped when their task next runs.
+            while !handles.iter().all(|h| h.is_finished()) {
+                yield_now().await;
+            }
+            assert_eq!(dropped.get(), 4);
+        });
+    });
+}
+
+#[test]
+fn the_closure_form_joins_before_returning() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let out = task_group(async |tg| {
+                for i in 0..3u32 {
+                    let log = log.clone();
+                    tg.spawn(async move {
+                        sleep(i * MS).await;
+                        log.lock().unwrap().push(i);
+                    });
+                }
+                "body"
+            })
+            .await;
+            assert_eq!(out.unwrap(), "body");
+            assert_eq!(*log.lock().unwrap(), [0, 1, 2]);
+
+            let out = task_group(async |tg| {
+                tg.spawn(async { Err::<(), _>("child failed") });
+                7
+            })
+            .await;
+            assert_eq!(out.unwrap_err().errors().len(), 1);
+        });
+    });
+}
+
+#[test]
+fn start_returns_the_started_value_or_the_early_failure() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let tg = TaskGroup::new();
+            let value = tg
+                .start(|started| async move {
+                    sleep(2 * MS).await;
+                    started.send("ready");
+                    sleep(3 * MS).await;
+                    // After `started`, failures belong to the group.
+                    Err::<(), _>("late")
+                })
+                .await
+                .expect("started");
+            assert_eq!(value, "ready");
+
+            // An error before `started` comes out of `start`, and does not
+            // cancel the group.
+            let early = tg
+                .start(|_started: keen::group::Started<()>| async {
+                    yield_now().await;
+                    Err::<(), _>("early")
+                })
+                .await;
+            match early {
+                Err(StartError::Failed(e)) => assert!(e.to_string().ends_with("failed: early")),
+                other => panic!("expected the early failure, got {other:?}"),
+            }
+            assert!(!tg.is_cancelled());
+            let returned = tg
+                .start(|_started: keen::group::Started<u8>| async {})
+                .await;
+            assert!(matches!(returned, Err(StartError::ExitedEarly)));
+
+            let err = tg.join().await.unwrap_err();
+            assert_eq!(err.errors().len(), 1, "only the late failure: {err}");
+        });
+    });
+}
+
+#[test]
+fn spawning_into_a_joined_group_panics() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let tg = TaskGroup::new();
+            let handle = tg.handle();
+            tg.join().await.unwrap();
+            let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                handle.spawn(async {});
+            }));
+            let msg = panic_message(&*spawned.unwrap_err());
+            assert!(msg.contains("already joined or dropped"), "{msg}");
+        });
+    });
+}
