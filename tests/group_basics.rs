@@ -213,3 +213,70 @@ fn spawning_into_a_joined_group_panics() {
         });
     });
 }
+
+#[test]
+fn cancelling_the_caller_of_start_cancels_the_child() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let start = Instant::now();
+            let dropped = DropCounter::new();
+            let tg = TaskGroup::new();
+            let token = dropped.token();
+            let out = keen::scope::move_on_after(
+                2 * MS,
+                tg.start(|started| async move {
+                    let _token = token;
+                    sleep(HOUR).await; // never gets to start
+                    started.send(());
+                }),
+            )
+            .await;
+            assert!(out.is_none(), "the caller's scope caught");
+            tg.join()
+                .await
+                .expect("the child was cancelled, not failed");
+            assert_eq!(dropped.get(), 1);
+            assert_eq!(start.elapsed(), 2 * MS);
+        });
+    });
+}
+
+#[test]
+fn spawn_lazy_keeps_trio_order_under_an_eager_runtime() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async move {
+            let run = async |lazy: bool| {
+                let log = Arc::new(Mutex::new(Vec::new()));
+                let tg = TaskGroup::new();
+                log.lock().unwrap().push("p0".to_owned());
+                for i in 0..2 {
+                    let log = log.clone();
+                    let child = async move {
+                        log.lock().unwrap().push(format!("c{i} start"));
+                        yield_now().await;
+                        log.lock().unwrap().push(format!("c{i} end"));
+                    };
+                    if lazy {
+                        tg.spawn_lazy(child);
+                    } else {
+                        tg.spawn(child);
+                    }
+                }
+                log.lock().unwrap().push("p1".to_owned());
+                tg.join().await.unwrap();
+                let log = log.lock().unwrap().clone();
+                log
+            };
+            let lazy = run(true).await;
+            assert_eq!(lazy[..4], ["p0", "p1", "c0 start", "c1 start"]);
+            let spawned = run(false).await;
+            if cfg.eager {
+                assert_eq!(spawned[..4], ["p0", "c0 start", "c1 start", "p1"]);
+            } else {
+                assert_eq!(spawned[..2], ["p0", "p1"]);
+            }
+        });
+    });
+}

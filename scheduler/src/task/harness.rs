@@ -480,7 +480,9 @@ where
     let raw = RawTask { ptr };
     let notified = Notified(raw);
     match scheduler.bind(Task(raw)) {
-        Ok(()) => scheduler.schedule(notified, false),
+        // To the back of the queue, like a yield: lazily spawned tasks
+        // start in spawn order (trio's order for a lazy task group).
+        Ok(()) => scheduler.schedule(notified, true),
         Err(task) => {
             // Shutting down: cancel at once; then drop the queue reference.
             task.shutdown();

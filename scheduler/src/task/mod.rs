@@ -78,7 +78,8 @@ pub(crate) trait Schedule: Clone + Send + Sync + 'static {
     /// Removes a completed task from the owned-task list.
     fn release(&self, task: NonNull<Header>) -> Option<Task>;
     /// Queues a woken task. `yielded`: it woke itself during its own poll,
-    /// so it goes to the back of the queue rather than the LIFO slot.
+    /// or it is new and spawned lazily, so it goes to the back of the queue
+    /// rather than the LIFO slot.
     fn schedule(&self, task: Notified, yielded: bool);
     /// A panic that no join handle will ever observe.
     fn unhandled_panic(&self, id: Id, payload: &(dyn Any + Send));
