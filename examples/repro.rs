@@ -1,0 +1,333 @@
+//! The main job: `cargo run --release --example repro`.
+//!
+//! Runs every scenario of the gather/timeout reproduction suite
+//! (`tests/repro/`) on current-thread and multi-thread(2), eager on and off,
+//! plus the tokio port, and prints a table scenario × configuration →
+//! pass/fail with its time, then a one-line summary. Exits 0 only if every
+//! keen cell passes. If `python3` can import `asynkit`, it also runs the
+//! original Python reproduction (`docs/repro/seed_asynkit.py`) and prints
+//! its outcome as the contrast; otherwise it says how to enable that.
+//!
+//! Options: `--filter NAME` (scenarios whose name contains NAME), `--json`
+//! (one JSON document instead of the table).
+
+#[path = "../tests/repro/mod.rs"]
+mod repro;
+
+use std::fmt::Write as _;
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use repro::{CONFIGS, Check, SCENARIOS, TOKIO_SCENARIOS, config_name, timed};
+
+/// One cell of the table.
+struct Cell {
+    config: String,
+    check: Check,
+    time: Duration,
+}
+
+/// One row: a scenario and its cells.
+struct Row {
+    number: u32,
+    name: &'static str,
+    expected: &'static str,
+    runtime: &'static str,
+    cells: Vec<Cell>,
+}
+
+/// What the Python contrast did.
+enum Python {
+    Ran(String),
+    Missing(String),
+}
+
+struct Options {
+    filter: Option<String>,
+    json: bool,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        filter: None,
+        json: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--json" => options.json = true,
+            "--filter" => {
+                options.filter = Some(args.next().ok_or("--filter needs a NAME")?);
+            }
+            "-h" | "--help" => {
+                return Err("usage: repro [--filter NAME] [--json]".to_owned());
+            }
+            other => return Err(format!("unknown argument {other:?}; try --help")),
+        }
+    }
+    Ok(options)
+}
+
+fn selected(name: &str, options: &Options) -> bool {
+    options.filter.as_deref().is_none_or(|f| name.contains(f))
+}
+
+fn run_all(options: &Options) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for s in SCENARIOS.iter().filter(|s| selected(s.name, options)) {
+        let cells = CONFIGS
+            .iter()
+            .map(|&cfg| {
+                let (check, time) = timed(|| (s.run)(cfg));
+                Cell {
+                    config: config_name(cfg),
+                    check,
+                    time,
+                }
+            })
+            .collect();
+        rows.push(Row {
+            number: s.number,
+            name: s.name,
+            expected: s.expected,
+            runtime: "keen",
+            cells,
+        });
+    }
+    for s in TOKIO_SCENARIOS.iter().filter(|s| selected(s.name, options)) {
+        let cells = [false, true]
+            .into_iter()
+            .map(|multi| {
+                let (check, time) = timed(|| (s.run)(multi));
+                Cell {
+                    config: if multi { "tokio mt2" } else { "tokio ct" }.to_owned(),
+                    check,
+                    time,
+                }
+            })
+            .collect();
+        rows.push(Row {
+            number: s.number,
+            name: s.name,
+            expected: s.expected,
+            runtime: "tokio",
+            cells,
+        });
+    }
+    rows
+}
+
+/// Runs the Python reproduction if `python3` can import asynkit.
+fn python_contrast() -> Python {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/repro/seed_asynkit.py");
+    let probe = Command::new("python3")
+        .args(["-c", "import asynkit"])
+        .output();
+    match probe {
+        Err(_) => Python::Missing("python3 not found".to_owned()),
+        Ok(out) if !out.status.success() => {
+            Python::Missing("python3 cannot import asynkit (pip install asynkit)".to_owned())
+        }
+        Ok(_) => match Command::new("python3").arg(script).output() {
+            Ok(out) => {
+                let mut text = String::from_utf8_lossy(&out.stdout).trim_end().to_owned();
+                let err = String::from_utf8_lossy(&out.stderr);
+                if !out.status.success() {
+                    let _ = write!(text, "\n(the script failed: {})", err.trim_end());
+                }
+                Python::Ran(text)
+            }
+            Err(e) => Python::Missing(format!("could not run {script}: {e}")),
+        },
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn print_table(rows: &[Row], python: &Python, total: Duration) {
+    println!("keen reproduction suite: asyncio.timeout() under eager task factories, in Rust");
+    println!();
+    let configs: Vec<String> = CONFIGS.iter().map(|&c| config_name(c)).collect();
+    print!("{:>3}  {:<36}", "#", "scenario");
+    for c in configs
+        .iter()
+        .chain(["tokio ct".to_owned(), "tokio mt2".to_owned()].iter())
+    {
+        print!(" {c:>14}");
+    }
+    println!();
+    for row in rows {
+        print!("{:>3}  {:<36}", row.number, row.name);
+        if row.runtime == "tokio" {
+            print!("{}", " ".repeat(15 * configs.len()));
+        }
+        for cell in &row.cells {
+            let verdict = if cell.check.is_ok() { "pass" } else { "FAIL" };
+            print!(" {:>14}", format!("{verdict} {:.1}ms", ms(cell.time)));
+        }
+        println!();
+    }
+    let failures: Vec<String> = rows
+        .iter()
+        .flat_map(|row| {
+            row.cells.iter().filter_map(move |cell| {
+                cell.check.as_ref().err().map(|e| {
+                    format!(
+                        "  {} {} on {}: {e}\n    expected: {}",
+                        row.number, row.name, cell.config, row.expected
+                    )
+                })
+            })
+        })
+        .collect();
+    if !failures.is_empty() {
+        println!();
+        println!("failures:");
+        for f in &failures {
+            println!("{f}");
+        }
+    }
+    println!();
+    let (keen_pass, keen_total) = count(rows, "keen");
+    let (tokio_pass, tokio_total) = count(rows, "tokio");
+    println!(
+        "summary: {keen_pass}/{keen_total} keen cells pass ({} scenarios x {} configurations); \
+         tokio port {tokio_pass}/{tokio_total}; {:.2} s",
+        rows.iter().filter(|r| r.runtime == "keen").count(),
+        CONFIGS.len(),
+        total.as_secs_f64()
+    );
+    println!();
+    match python {
+        Python::Ran(text) => {
+            println!("the original bug, in Python (docs/repro/seed_asynkit.py):");
+            for line in text.lines() {
+                println!("  {line}");
+            }
+            println!(
+                "keen, same story (scenario 1 above): each child gets its own Elapsed; the parent is untouched."
+            );
+        }
+        Python::Missing(why) => {
+            println!("Python contrast not run: {why}.");
+            println!(
+                "  To see the original bug beside keen: pip install asynkit, then run this again."
+            );
+        }
+    }
+}
+
+fn count(rows: &[Row], runtime: &str) -> (usize, usize) {
+    let cells = rows
+        .iter()
+        .filter(|r| r.runtime == runtime)
+        .flat_map(|r| &r.cells);
+    cells.fold((0, 0), |(pass, total), c| {
+        (pass + usize::from(c.check.is_ok()), total + 1)
+    })
+}
+
+/// A JSON string literal.
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn print_json(rows: &[Row], python: &Python, total: Duration) {
+    let mut out = String::from("{\"scenarios\":[");
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "{{\"number\":{},\"name\":{},\"runtime\":{},\"expected\":{},\"results\":[",
+            row.number,
+            json_str(row.name),
+            json_str(row.runtime),
+            json_str(row.expected)
+        );
+        for (j, cell) in row.cells.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            let error = match &cell.check {
+                Ok(()) => "null".to_owned(),
+                Err(e) => json_str(e),
+            };
+            let _ = write!(
+                out,
+                "{{\"config\":{},\"pass\":{},\"ms\":{:.3},\"error\":{error}}}",
+                json_str(&cell.config),
+                cell.check.is_ok(),
+                ms(cell.time)
+            );
+        }
+        out.push_str("]}");
+    }
+    let (keen_pass, keen_total) = count(rows, "keen");
+    let (tokio_pass, tokio_total) = count(rows, "tokio");
+    let python = match python {
+        Python::Ran(text) => format!("{{\"ran\":true,\"output\":{}}}", json_str(text)),
+        Python::Missing(why) => format!("{{\"ran\":false,\"reason\":{}}}", json_str(why)),
+    };
+    let _ = write!(
+        out,
+        "],\"summary\":{{\"keen_pass\":{keen_pass},\"keen_cells\":{keen_total},\
+         \"tokio_pass\":{tokio_pass},\"tokio_cells\":{tokio_total},\"seconds\":{:.3}}},\
+         \"python\":{python}}}",
+        total.as_secs_f64()
+    );
+    println!("{out}");
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    // Some scenarios panic on purpose (a panicking child must reach its
+    // JoinHandle); keep the default hook's messages out of the table.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let start = Instant::now();
+    let rows = run_all(&options);
+    let total = start.elapsed();
+    std::panic::set_hook(default_hook);
+    if rows.is_empty() {
+        eprintln!("no scenario matches the filter");
+        return ExitCode::from(2);
+    }
+    let python = python_contrast();
+    if options.json {
+        print_json(&rows, &python, total);
+    } else {
+        print_table(&rows, &python, total);
+    }
+    let (keen_pass, keen_total) = count(&rows, "keen");
+    if keen_pass == keen_total {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
