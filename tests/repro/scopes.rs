@@ -20,6 +20,8 @@ const HOUR: Duration = Duration::from_secs(3600);
 /// Scenario 3: A scope entered during a child's eager phase is the child's: inside
 /// it `task::id()` is the child's id, and cancelling the parent's scope
 /// (while the child's scope is alive) does not reach it.
+// The parent's scope body hands the child's JoinHandle out on purpose.
+#[allow(clippy::async_yields_async)]
 pub fn eager_scope_is_the_childs(cfg: Config) -> Check {
     run_in_task(&cfg.build_paused(), async {
         let parent_id = task::id();
