@@ -4,9 +4,10 @@
 //! tokio in the same run), measures the peak RSS of 1M idle tasks on each
 //! runtime (`examples/idle_tasks.rs`, from outside, through `wait4`), reads
 //! criterion's estimates from `target/criterion`, and writes
-//! `docs/benchmarks.md` (a table per group: keen, tokio, ratio tokio/keen,
-//! > 1 means keen is faster; the targets of issue 7, met or missed; the
-//! machine and the date) and `docs/benchmarks.svg` (the ratios as bars).
+//! `docs/benchmarks.md` (a table per group: keen, tokio, and the ratio
+//! tokio/keen, above 1 when keen is faster; the targets of issue 7, met or
+//! missed; the machine and the date) and `docs/benchmarks.svg` (the ratios
+//! as bars).
 //!
 //! Options: `--quick` (criterion's quick mode with short warm-ups: the
 //! whole run under 5 minutes on 2 cores), `--no-run` (rebuild the report
