@@ -1,9 +1,101 @@
-//! The seed workload (gather of N children each `timeout(0, yield_now())`),
-//! (issue 7). Placeholder until the workloads land.
+//! The seed workload, keen beside tokio in one run (issue 7): from inside a
+//! task, spawn N children that each run `timeout(Duration::ZERO,
+//! yield_now())`, then await every child in spawn order (a gather); per
+//! batch, for N = 100 and N = 10,000.
+//!
+//! Each child is pending once (the yield), so its timeout really registers
+//! a zero-length timer, and then completes with either the inner output or
+//! `Elapsed`, whichever the runtime sees first; the result is only
+//! `black_box`ed. tokio has no counterpart among its own benches; the
+//! spawn-then-gather shape is `spawn_many_yield_once` in `benches/spawn.rs`
+//! with a timeout around each child's body.
+//!
+//! Groups `seed_gather/100` and `seed_gather/10000`; each runs on
+//! current-thread and on multi-thread with 2 workers. `cargo bench --bench
+//! seed`.
+
+use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 
-fn placeholder(_c: &mut Criterion) {}
+mod common;
+use common::{flavor, keen_rt, tokio_rt};
 
-criterion_group!(benches, placeholder);
+fn seed_gather(c: &mut Criterion, children: usize) {
+    let mut group = c.benchmark_group(format!("seed_gather/{children}"));
+    if children > 1_000 {
+        group
+            .sample_size(20)
+            .measurement_time(Duration::from_secs(4));
+    } else {
+        group.measurement_time(Duration::from_secs(3));
+    }
+    for multi in [false, true] {
+        let rt = keen_rt(multi);
+        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    keen::spawn(async move {
+                        let handles: Vec<_> = (0..children)
+                            .map(|_| {
+                                keen::spawn(async {
+                                    let r = keen::time::timeout(
+                                        Duration::ZERO,
+                                        keen::task::yield_now(),
+                                    )
+                                    .await;
+                                    black_box(r.is_ok())
+                                })
+                            })
+                            .collect();
+                        for h in handles {
+                            h.await.unwrap();
+                        }
+                    })
+                    .await
+                    .unwrap()
+                })
+            })
+        });
+        drop(rt);
+        let rt = tokio_rt(multi);
+        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    tokio::spawn(async move {
+                        let handles: Vec<_> = (0..children)
+                            .map(|_| {
+                                tokio::spawn(async {
+                                    let r = tokio::time::timeout(
+                                        Duration::ZERO,
+                                        tokio::task::yield_now(),
+                                    )
+                                    .await;
+                                    black_box(r.is_ok())
+                                })
+                            })
+                            .collect();
+                        for h in handles {
+                            h.await.unwrap();
+                        }
+                    })
+                    .await
+                    .unwrap()
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+fn seed_gather_100(c: &mut Criterion) {
+    seed_gather(c, 100);
+}
+
+fn seed_gather_10000(c: &mut Criterion) {
+    seed_gather(c, 10_000);
+}
+
+criterion_group!(benches, seed_gather_100, seed_gather_10000);
 criterion_main!(benches);
