@@ -1,1 +1,66 @@
-//! Synchronisation primitives that work from any thread and any runtime.
+//! Synchronisation primitives that work from any thread and any runtime:
+//! they rely on nothing but wakers, never on a keen runtime context.
+//!
+//! | type | what it is | blocking form |
+//! |---|---|---|
+//! | [`Mutex`] | async lock, FIFO hand-off | [`Mutex::blocking_lock`] |
+//! | [`Semaphore`] | counting semaphore, FIFO, closable | — |
+//! | [`CapacityLimiter`] | trio's limiter: one token per [`Borrower`] | — |
+//! | [`Event`] | set-once flag | [`Event::wait_blocking`] |
+//! | [`Condition`] | condition variable for [`Mutex`] | — |
+//! | [`oneshot`] | one value, once | [`oneshot::Receiver::blocking_recv`] |
+//! | [`mpsc`] | bounded and unbounded queues | `blocking_send`, `blocking_recv` |
+//!
+//! Names follow tokio where tokio has the same thing. Every waiter is
+//! cancel-safe: dropping a waiting future loses no permit, token,
+//! notification or message, and whatever was already handed to it goes to
+//! the next waiter. The blocking forms panic inside a keen task or
+//! `block_on`, where they would stall a runtime thread. `docs/sync.md`
+//! explains the design and compares each with tokio.
+//!
+//! The fair primitives share one FIFO waiter queue (`waiters.rs`) kept
+//! under a `parking_lot` mutex; `raw_semaphore.rs` adds an atomic fast path
+//! for the uncontended case.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use keen::sync::{Mutex, mpsc};
+//!
+//! keen::block_on(async {
+//!     let total = Arc::new(Mutex::new(0));
+//!     let (tx, mut rx) = mpsc::unbounded_channel();
+//!     for i in 1..=3 {
+//!         let (total, tx) = (total.clone(), tx.clone());
+//!         keen::spawn(async move {
+//!             *total.lock().await += i;
+//!             tx.send(()).unwrap();
+//!         });
+//!     }
+//!     drop(tx);
+//!     while rx.recv().await.is_some() {}
+//!     assert_eq!(*total.lock().await, 6);
+//! });
+//! ```
+
+mod blocking;
+mod borrower;
+mod condition;
+mod event;
+mod limiter;
+pub mod mpsc;
+mod mutex;
+pub mod oneshot;
+mod raw_semaphore;
+mod semaphore;
+mod waiters;
+
+pub use borrower::Borrower;
+pub use condition::Condition;
+pub use event::{Event, EventWait};
+pub use limiter::{
+    BorrowError, CapacityLimiter, CapacityToken, OwnedCapacityToken, TryBorrowError,
+};
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};

@@ -1,0 +1,63 @@
+//! Driving a `keen::sync` future to completion on a plain thread, for the
+//! blocking variants (`blocking_lock`, `Event::wait_blocking`,
+//! `blocking_send`, `blocking_recv`): the thread parks until the future's
+//! waker unparks it. No runtime is involved.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+
+/// Unparks the blocked thread.
+struct Unpark(Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Whether this thread is running async code of a keen runtime: a worker,
+/// the thread driving a current-thread runtime, or any `block_on` future.
+/// Blocking there would stall a runtime thread, and deadlock when what it
+/// waits for must run on that thread. A `spawn_blocking` thread is not
+/// async context (it has a runtime handle and a task id, but is no worker).
+fn in_async_context() -> bool {
+    let on_runtime_thread =
+        crate::Handle::try_current().is_ok_and(|h| h.scheduler().is_runtime_thread());
+    // A `block_on` future is polled with task-locals but no task id; an
+    // unused key (no `static` lives at address 0) asks without reading.
+    let in_block_on =
+        crate::task::try_id().is_none() && keen_scheduler::context::local_get(0).is_ok();
+    on_runtime_thread || in_block_on
+}
+
+/// Blocks this thread until `future` completes.
+///
+/// # Panics
+/// When called from async context (see [`in_async_context`]), naming `what`.
+#[track_caller]
+pub(crate) fn block_on<F: Future>(what: &str, future: F) -> F::Output {
+    if in_async_context() {
+        panic!(
+            "`{what}` was called from async context (inside a keen task or `block_on`), where \
+             blocking would stall a runtime thread; `.await` the async form instead, or call it \
+             from `spawn_blocking` or a thread outside the runtime"
+        );
+    }
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        // A spurious unpark only costs one more poll.
+        thread::park();
+    }
+}

@@ -1,0 +1,376 @@
+//! The fair permit counter under [`Semaphore`](super::Semaphore),
+//! [`Mutex`](super::Mutex) and the bounded [`mpsc`](super::mpsc) channel.
+//!
+//! One `AtomicUsize` holds the free permits and two flags:
+//!
+//! ```text
+//!  bits: [ permits ............ | CLOSED | WAITERS ]
+//! ```
+//!
+//! - `WAITERS` is set exactly while the waiter queue is non-empty, and only
+//!   with the queue's lock held. While it is set the fast path refuses to
+//!   take permits, so nobody overtakes a queued waiter (FIFO, no barging).
+//! - Releasing adds permits with one `fetch_add`; if `WAITERS` was set the
+//!   releaser takes the lock and *hands* permits to the front waiters in
+//!   queue order (`distribute`). A granted waiter owns its permits before
+//!   it even runs; if it is dropped then, it gives them back and they go to
+//!   the next waiter.
+//! - `CLOSED` makes every acquire fail; closing fails all queued waiters.
+//!
+//! Lost wake-ups are impossible: a waiter sets `WAITERS` and then runs
+//! `distribute` under the lock, so a release that added permits before the
+//! flag was set is seen by that `distribute`, and one that came after sees
+//! the flag and distributes itself (after waiting for the lock).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{AcqRel, Acquire as Load};
+use std::task::{Context, Poll};
+
+use parking_lot::Mutex;
+
+use super::waiters::{Status, WaitList, Wakers};
+
+const WAITERS: usize = 1;
+const CLOSED: usize = 2;
+const SHIFT: usize = 2;
+
+/// Most permits a semaphore can hold (one spare high bit, so an add that
+/// passes the check cannot wrap the word).
+pub(crate) const MAX_PERMITS: usize = usize::MAX >> (SHIFT + 1);
+
+/// Why a non-waiting acquire failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TryAcquire {
+    /// The semaphore is closed.
+    Closed,
+    /// Not enough free permits, or waiters are queued first.
+    NoPermits,
+}
+
+/// The semaphore was closed while waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Closed;
+
+/// A FIFO semaphore with direct hand-off; see the module docs.
+pub(crate) struct RawSemaphore {
+    state: AtomicUsize,
+    waiters: Mutex<WaitList<usize>>,
+}
+
+impl RawSemaphore {
+    /// A semaphore with `permits` free permits.
+    ///
+    /// # Panics
+    /// If `permits` exceeds [`MAX_PERMITS`].
+    pub(crate) const fn new(permits: usize) -> RawSemaphore {
+        assert!(
+            permits <= MAX_PERMITS,
+            "a semaphore holds at most MAX_PERMITS permits"
+        );
+        RawSemaphore {
+            state: AtomicUsize::new(permits << SHIFT),
+            waiters: Mutex::new(WaitList::new()),
+        }
+    }
+
+    /// Waits for `n` permits, in FIFO order with every other waiter.
+    pub(crate) fn acquire(&self, n: usize) -> Acquire<'_> {
+        Acquire {
+            semaphore: self,
+            state: AcquireState::new(n),
+        }
+    }
+
+    /// Free permits now.
+    pub(crate) fn available(&self) -> usize {
+        self.state.load(Load) >> SHIFT
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state.load(Load) & CLOSED != 0
+    }
+
+    /// Takes `n` permits if they are free and nobody is queued.
+    pub(crate) fn try_acquire(&self, n: usize) -> Result<(), TryAcquire> {
+        let mut state = self.state.load(Load);
+        loop {
+            if state & CLOSED != 0 {
+                return Err(TryAcquire::Closed);
+            }
+            if state & WAITERS != 0 || state >> SHIFT < n {
+                return Err(TryAcquire::NoPermits);
+            }
+            match self
+                .state
+                .compare_exchange_weak(state, state - (n << SHIFT), AcqRel, Load)
+            {
+                Ok(_) => return Ok(()),
+                Err(now) => state = now,
+            }
+        }
+    }
+
+    /// Returns `n` permits (from a dropped permit or `add_permits`) and
+    /// hands them to queued waiters in order.
+    ///
+    /// # Panics
+    /// If the total would exceed [`MAX_PERMITS`].
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        assert!(
+            n <= MAX_PERMITS,
+            "a semaphore holds at most MAX_PERMITS permits"
+        );
+        let prev = self.state.fetch_add(n << SHIFT, AcqRel);
+        if (prev >> SHIFT) + n > MAX_PERMITS {
+            self.state.fetch_sub(n << SHIFT, AcqRel);
+            panic!("adding {n} permits would overflow MAX_PERMITS ({MAX_PERMITS})");
+        }
+        if prev & WAITERS != 0 {
+            let mut wakers = Wakers::new();
+            self.distribute(&mut self.waiters.lock(), &mut wakers);
+        }
+    }
+
+    /// Takes up to `n` free permits out of circulation; returns how many.
+    pub(crate) fn forget(&self, n: usize) -> usize {
+        let mut state = self.state.load(Load);
+        loop {
+            let take = n.min(state >> SHIFT);
+            match self
+                .state
+                .compare_exchange_weak(state, state - (take << SHIFT), AcqRel, Load)
+            {
+                Ok(_) => return take,
+                Err(now) => state = now,
+            }
+        }
+    }
+
+    /// Fails every queued and future acquire. Permits still come back.
+    pub(crate) fn close(&self) {
+        let mut wakers = Wakers::new();
+        let mut waiters = self.waiters.lock();
+        self.state.fetch_or(CLOSED, AcqRel);
+        waiters.close_all(&mut wakers);
+        self.state.fetch_and(!WAITERS, AcqRel);
+        drop(waiters);
+        wakers.wake_all();
+    }
+
+    /// Hands free permits to the front waiters while they fit; keeps
+    /// `WAITERS` equal to "queue non-empty". Called with the lock held.
+    fn distribute(&self, waiters: &mut WaitList<usize>, wakers: &mut Wakers) {
+        loop {
+            let Some(&need) = waiters.front() else {
+                self.state.fetch_and(!WAITERS, AcqRel);
+                return;
+            };
+            // Only lock holders take permits while WAITERS is set, so the
+            // count read here can only grow before the subtraction.
+            if self.state.load(Load) >> SHIFT < need {
+                return;
+            }
+            self.state.fetch_sub(need << SHIFT, AcqRel);
+            waiters.grant_front(wakers);
+        }
+    }
+
+    /// Polls a waiting acquire of `state.need` permits.
+    pub(crate) fn poll_acquire(
+        &self,
+        acquire: &mut AcquireState,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), Closed>> {
+        if acquire.key.is_none() {
+            match self.try_acquire(acquire.need) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(TryAcquire::Closed) => return Poll::Ready(Err(Closed)),
+                Err(TryAcquire::NoPermits) => {}
+            }
+        }
+        let mut wakers = Wakers::new();
+        let mut waiters = self.waiters.lock();
+        let status = match acquire.key {
+            Some(key) => waiters.poll(key, cx.waker()),
+            None => {
+                self.state.fetch_or(WAITERS, AcqRel);
+                if self.is_closed() {
+                    // `close` ran between the failed try and the lock.
+                    if waiters.is_empty() {
+                        self.state.fetch_and(!WAITERS, AcqRel);
+                    }
+                    return Poll::Ready(Err(Closed));
+                }
+                // Queue at the back; `distribute` grants this node at once
+                // if it is first and the permits are free by now.
+                let key = waiters.push_back(acquire.need, None);
+                acquire.key = Some(key);
+                self.distribute(&mut waiters, &mut wakers);
+                waiters.poll(key, cx.waker())
+            }
+        };
+        let out = match status {
+            Status::Queued => return Poll::Pending,
+            Status::Granted => Ok(()),
+            Status::Closed => Err(Closed),
+        };
+        let key = acquire.key.take().expect("a granted acquire has a node");
+        waiters.remove(key);
+        drop(waiters);
+        wakers.wake_all();
+        Poll::Ready(out)
+    }
+
+    /// Withdraws a waiting acquire that will not be polled again: a queued
+    /// node leaves the queue, and permits already handed to it go to the
+    /// next waiter. A no-op if it never waited or already completed.
+    pub(crate) fn cancel_acquire(&self, acquire: &mut AcquireState) {
+        let Some(key) = acquire.key.take() else {
+            return;
+        };
+        let mut wakers = Wakers::new();
+        let mut waiters = self.waiters.lock();
+        match waiters.remove(key) {
+            (need, Status::Granted) => {
+                self.state.fetch_add(need << SHIFT, AcqRel);
+                self.distribute(&mut waiters, &mut wakers);
+            }
+            // It may have been the front one holding back smaller requests.
+            (_, Status::Queued) => self.distribute(&mut waiters, &mut wakers),
+            (_, Status::Closed) => {}
+        }
+        drop(waiters);
+        wakers.wake_all();
+    }
+}
+
+impl std::fmt::Debug for RawSemaphore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawSemaphore")
+            .field("available", &self.available())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The part of an acquire future that [`RawSemaphore`] needs: how many
+/// permits, and its queue node once it waits. The future that owns it must
+/// call [`RawSemaphore::cancel_acquire`] when dropped.
+#[derive(Debug)]
+pub(crate) struct AcquireState {
+    need: usize,
+    key: Option<usize>,
+}
+
+impl AcquireState {
+    /// An acquire of `need` permits that has not waited yet.
+    pub(crate) const fn new(need: usize) -> AcquireState {
+        AcquireState { need, key: None }
+    }
+}
+
+/// Future of [`RawSemaphore::acquire`]. Dropping it while it waits loses
+/// nothing: permits already handed to it go to the next waiter.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub(crate) struct Acquire<'a> {
+    semaphore: &'a RawSemaphore,
+    state: AcquireState,
+}
+
+impl Future for Acquire<'_> {
+    type Output = Result<(), Closed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.semaphore.poll_acquire(&mut this.state, cx)
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        self.semaphore.cancel_acquire(&mut self.state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::task::Waker;
+
+    fn poll(sem: &RawSemaphore, acquire: &mut AcquireState) -> Poll<Result<(), Closed>> {
+        sem.poll_acquire(acquire, &mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn queued_waiters_are_served_in_order_and_block_barging() {
+        let sem = RawSemaphore::new(1);
+        sem.try_acquire(1).unwrap();
+        let mut big = AcquireState::new(2);
+        let mut small = AcquireState::new(1);
+        assert!(poll(&sem, &mut big).is_pending());
+        assert!(poll(&sem, &mut small).is_pending());
+        sem.release(1);
+        assert_eq!(
+            sem.try_acquire(1),
+            Err(TryAcquire::NoPermits),
+            "no barging past `big`"
+        );
+        assert!(poll(&sem, &mut small).is_pending(), "FIFO: `big` is first");
+        sem.release(1);
+        assert!(poll(&sem, &mut big).is_ready());
+        assert!(poll(&sem, &mut small).is_pending());
+        sem.release(2);
+        assert!(poll(&sem, &mut small).is_ready());
+        assert_eq!(sem.available(), 1);
+    }
+
+    #[test]
+    fn cancelled_grant_passes_on() {
+        let sem = RawSemaphore::new(0);
+        let mut a = AcquireState::new(1);
+        let mut b = AcquireState::new(1);
+        assert!(poll(&sem, &mut a).is_pending());
+        assert!(poll(&sem, &mut b).is_pending());
+        sem.release(1); // handed to `a`
+        sem.cancel_acquire(&mut a);
+        assert!(poll(&sem, &mut b).is_ready());
+        assert_eq!(sem.available(), 0);
+    }
+
+    #[test]
+    fn cancelled_front_unblocks_smaller_requests() {
+        let sem = RawSemaphore::new(1);
+        let mut big = AcquireState::new(5);
+        let mut small = AcquireState::new(1);
+        assert!(poll(&sem, &mut big).is_pending());
+        assert!(poll(&sem, &mut small).is_pending());
+        sem.cancel_acquire(&mut big);
+        assert!(poll(&sem, &mut small).is_ready());
+    }
+
+    #[test]
+    fn close_fails_waiters_and_later_acquires() {
+        let sem = RawSemaphore::new(0);
+        let mut a = AcquireState::new(1);
+        assert!(poll(&sem, &mut a).is_pending());
+        sem.close();
+        assert_eq!(poll(&sem, &mut a), Poll::Ready(Err(Closed)));
+        assert_eq!(sem.try_acquire(0), Err(TryAcquire::Closed));
+        sem.release(3);
+        assert_eq!(sem.available(), 3);
+    }
+
+    #[test]
+    fn forget_takes_only_free_permits() {
+        let sem = RawSemaphore::new(3);
+        assert_eq!(sem.forget(5), 3);
+        assert_eq!(sem.available(), 0);
+    }
+}
