@@ -377,3 +377,49 @@ fn shutdown_drops_every_pending_future_exactly_once() {
         triggers.iter().for_each(|t| t.fire());
     });
 }
+
+#[test]
+fn an_eager_child_that_yields_is_not_stranded_behind_its_busy_parent() {
+    // The child wakes itself in its eager step; the parent then keeps its
+    // worker busy. An idle sibling worker must pick the child up meanwhile.
+    let cfg = EAGER
+        .iter()
+        .copied()
+        .find(|c| c.flavor == keen_suite::Flavor::MultiThread(2))
+        .unwrap();
+    let rt = cfg.build();
+    run_in_task(&rt, async {
+        for round in 0..3 {
+            keen::time::sleep(std::time::Duration::from_millis(2)).await;
+            // Wait (busy, on this worker) until the sibling has parked
+            // since this task resumed: the park counter is bumped just
+            // before a worker blocks.
+            let parks = keen::Handle::current().metrics().parks;
+            let settle = std::time::Instant::now();
+            while keen::Handle::current().metrics().parks == parks
+                && settle.elapsed() < std::time::Duration::from_secs(10)
+            {
+                std::hint::spin_loop();
+            }
+            let resumed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = resumed.clone();
+            let child = keen::spawn(async move {
+                task::yield_now().await;
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            // Busy, never yielding, until the child ran elsewhere (or a
+            // bound far beyond any scheduling delay).
+            let start = std::time::Instant::now();
+            while !resumed.load(std::sync::atomic::Ordering::SeqCst)
+                && start.elapsed() < std::time::Duration::from_secs(10)
+            {
+                std::hint::spin_loop();
+            }
+            assert!(
+                resumed.load(std::sync::atomic::Ordering::SeqCst),
+                "round {round}: the child waited for its parent's poll to end"
+            );
+            child.await.unwrap();
+        }
+    });
+}

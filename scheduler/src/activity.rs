@@ -34,6 +34,8 @@ use crate::park::Unparker;
 thread_local! {
     /// The activity this thread is already counted in, if any.
     static COUNTED: Cell<*const Activity> = const { Cell::new(ptr::null()) };
+    /// The activity whose worker this thread is (it runs maintenance ticks).
+    static WORKER: Cell<*const Activity> = const { Cell::new(ptr::null()) };
 }
 
 /// The busy-thread count of one runtime.
@@ -84,17 +86,25 @@ impl Activity {
         }
     }
 
-    /// As [`leave`](Self::leave), without the signal: for the thread that
-    /// parks on the driver and so checks idleness (and the wheel) itself.
+    /// As [`leave`](Self::leave), without the signal: for the thread about
+    /// to park on the driver, which checks idleness and reads the wheel
+    /// itself (so it also settles an owed wake).
     pub fn leave_quiet(&self) {
         self.owed_wake.store(false, SeqCst);
         self.busy.fetch_sub(1, SeqCst);
     }
 
+    /// Takes back an [`enter`](Self::enter) made for a thread that turned
+    /// out to be running already (no idle signal, no effect on an owed
+    /// wake: nobody parks here).
+    pub fn undo_enter(&self) {
+        self.busy.fetch_sub(1, SeqCst);
+    }
+
     /// Records that the thread parked on the driver should look at the
-    /// timers again, without waking it now. Only for a thread counted busy
-    /// here ([`is_counted_thread`](Self::is_counted_thread)): it pays the
-    /// debt when it stops being busy, if no one did before.
+    /// timers again, without waking it now. Only for a worker of this
+    /// runtime ([`is_worker_thread`](Self::is_worker_thread)): it pays the
+    /// debt at its next maintenance tick or when it stops being busy.
     pub fn defer_wake(&self) {
         self.owed_wake.store(true, SeqCst);
     }
@@ -110,10 +120,20 @@ impl Activity {
         }
     }
 
-    /// Whether the calling thread is counted in this activity (a worker, a
-    /// thread in `block_on`, a blocking task of this runtime).
-    pub fn is_counted_thread(&self) -> bool {
-        COUNTED.try_with(Cell::get).ok() == Some(ptr::from_ref(self))
+    /// Marks the calling thread as a worker of this runtime (one that runs
+    /// maintenance ticks) until the mark drops.
+    pub fn mark_worker(&self) -> WorkerMark {
+        let prev = WORKER
+            .try_with(|c| c.replace(ptr::from_ref(self)))
+            .unwrap_or(ptr::null());
+        WorkerMark { prev }
+    }
+
+    /// Whether the calling thread is a worker of this runtime: busy threads
+    /// of other kinds (`block_on`, blocking tasks) have no maintenance tick
+    /// to pay an owed wake with, so they never defer one.
+    pub fn is_worker_thread(&self) -> bool {
+        WORKER.try_with(Cell::get).ok() == Some(ptr::from_ref(self))
     }
 
     /// Whether no thread is busy.
@@ -200,6 +220,19 @@ pub struct ThreadGuard {
     _busy: BusyGuard,
 }
 
+/// The thread-local mark of [`Activity::mark_worker`].
+#[derive(Debug)]
+pub struct WorkerMark {
+    prev: *const Activity,
+}
+
+impl Drop for WorkerMark {
+    fn drop(&mut self) {
+        let prev = self.prev;
+        let _ = WORKER.try_with(|c| c.set(prev));
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -220,5 +253,61 @@ mod tests {
         activity.leave(); // reaches zero while watched: token
         // The token makes an untimed park return at once.
         driver.park(None);
+    }
+
+    /// Counts unparks of the driver.
+    #[derive(Default)]
+    struct CountingUnpark(std::sync::atomic::AtomicUsize);
+
+    impl crate::park::Unpark for CountingUnpark {
+        fn unpark(&self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn counted() -> (Arc<Activity>, Arc<CountingUnpark>) {
+        let count = Arc::new(CountingUnpark::default());
+        let activity = Activity::new(Unparker::new(count.clone()));
+        (activity, count)
+    }
+
+    #[test]
+    fn an_owed_wake_survives_the_wake_of_a_running_thread() {
+        let (activity, unparks) = counted();
+        let _busy = activity.busy_guard();
+        activity.defer_wake();
+        // Someone unparks a thread that is running (`Parker::unpark` of an
+        // EMPTY parker): its busy count is taken back, the debt stays.
+        activity.enter();
+        activity.undo_enter();
+        assert_eq!(unparks.0.load(SeqCst), 0);
+        activity.pay_owed_wake();
+        assert_eq!(unparks.0.load(SeqCst), 1, "the debt was paid");
+        activity.pay_owed_wake();
+        assert_eq!(unparks.0.load(SeqCst), 1, "once");
+    }
+
+    #[test]
+    fn leaving_pays_and_parking_on_the_driver_settles() {
+        let (activity, unparks) = counted();
+        activity.enter();
+        activity.defer_wake();
+        activity.leave();
+        assert_eq!(unparks.0.load(SeqCst), 1, "leave pays");
+        activity.enter();
+        activity.defer_wake();
+        activity.leave_quiet(); // about to park on the driver: reads the wheel
+        activity.pay_owed_wake();
+        assert_eq!(unparks.0.load(SeqCst), 1, "settled, nothing owed");
+    }
+
+    #[test]
+    fn only_marked_threads_are_workers() {
+        let (activity, _) = counted();
+        assert!(!activity.is_worker_thread());
+        let mark = activity.mark_worker();
+        assert!(activity.is_worker_thread());
+        drop(mark);
+        assert!(!activity.is_worker_thread());
     }
 }

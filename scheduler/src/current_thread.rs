@@ -5,6 +5,7 @@
 //! (it holds the `Core`); a concurrent `block_on` waits for the core while
 //! polling its own future.
 
+use crate::task::Placement;
 use std::any::Any;
 use std::cell::{RefCell, UnsafeCell};
 use std::collections::VecDeque;
@@ -379,7 +380,7 @@ impl Schedule for Arc<Shared> {
         self.owned.remove(task)
     }
 
-    fn schedule(&self, task: Notified, _yielded: bool) {
+    fn schedule(&self, task: Notified, _placement: Placement) {
         let task = scheduler_context::with(|ctx| match ctx {
             Some(SchedulerContext::CurrentThread(cx)) if Arc::ptr_eq(&cx.shared, self) => {
                 match cx.core.borrow_mut().as_mut() {

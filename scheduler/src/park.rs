@@ -275,7 +275,7 @@ impl Parker {
         inner.shared.activity.enter();
         match inner.state.swap(NOTIFIED, SeqCst) {
             // Running: it was counted already (this cannot reach zero).
-            EMPTY | NOTIFIED => inner.shared.activity.leave_quiet(),
+            EMPTY | NOTIFIED => inner.shared.activity.undo_enter(),
             PARKED_CONDVAR => {
                 drop(inner.mutex.lock());
                 inner.condvar.notify_one();

@@ -20,7 +20,7 @@ use loom::sync::{Arc, Mutex};
 use loom::thread;
 
 use crate::locals::Locals;
-use crate::task::{self, Header, Id, Notified, Schedule, Task};
+use crate::task::{self, Header, Id, Notified, Placement, Schedule, Task};
 
 /// A scheduler whose queue is a loom mutex; `run_all` drains it.
 #[derive(Clone, Default)]
@@ -42,7 +42,7 @@ impl Schedule for TestScheduler {
         let pos = owned.iter().position(|t| t.ptr() == ptr)?;
         Some(owned.swap_remove(pos))
     }
-    fn schedule(&self, task: Notified, _yielded: bool) {
+    fn schedule(&self, task: Notified, _placement: Placement) {
         self.0.queue.lock().unwrap().push_back(task);
     }
     fn unhandled_panic(&self, _id: Id, _payload: &(dyn std::any::Any + Send)) {}

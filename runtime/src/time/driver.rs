@@ -33,10 +33,10 @@ pub(crate) const SHUT_DOWN: &str =
 /// Timers woken per lock acquisition while firing.
 const BATCH: usize = 32;
 
-/// A timer at least this many ticks (ms) away, inserted by a busy runtime
-/// thread, does not wake the thread parked on the driver at once: the wake
-/// is deferred until a runtime thread stops being busy or a worker's next
-/// maintenance tick (see `Activity::defer_wake`). Most such timers are
+/// A timer at least this many ticks (ms) away, inserted by a runtime
+/// worker, does not wake the thread parked on the driver at once: the wake
+/// is deferred until that worker's next maintenance tick or park, or any
+/// runtime thread stops being busy (see `Activity::defer_wake`). Most such timers are
 /// timeouts cancelled long before they fire, and the wake (a futex call, and
 /// a second core contending for the wheel) was most of their cost on a
 /// multi-thread runtime. Nearer timers wake the driver at once.
@@ -116,15 +116,15 @@ impl TimeShared {
     }
 
     /// The thread parked on the driver sleeps past `tick`, a new timer: wake
-    /// it, now or (far timers, from a busy runtime thread, real clock) at
-    /// the latest when this thread stops being busy.
+    /// it, now or (far timers, from a worker, real clock) at the latest at
+    /// that worker's next maintenance tick or park.
     fn wake_driver(&self, tick: u64, now: Option<std::time::Instant>) {
         let now_tick = match now {
             Some(now) => self.clock.tick_at(now),
             None => self.clock.now_tick(),
         };
         let far = !self.clock.is_paused() && tick >= now_tick.saturating_add(DEFER_TICKS);
-        if far && self.activity.is_counted_thread() {
+        if far && self.activity.is_worker_thread() {
             self.activity.defer_wake();
         } else {
             self.unparker.unpark();
@@ -383,6 +383,7 @@ mod tests {
         let (shared, returned, thread) = parked_driver();
         let activity = shared.activity().clone();
         let counted = activity.thread_guard().expect("not counted yet");
+        let _worker = activity.mark_worker();
         let key = insert_in(&shared, 10 * DEFER_TICKS);
         assert!(
             returned.recv_timeout(SETTLE).is_err(),
@@ -402,6 +403,7 @@ mod tests {
         let (shared, returned, thread) = parked_driver();
         let activity = shared.activity().clone();
         let counted = activity.thread_guard().expect("not counted yet");
+        let _worker = activity.mark_worker();
         let key = insert_in(&shared, 10 * DEFER_TICKS);
         drop(counted);
         returned
@@ -416,6 +418,7 @@ mod tests {
         let (shared, returned, thread) = parked_driver();
         let activity = shared.activity().clone();
         let counted = activity.thread_guard().expect("not counted yet");
+        let _worker = activity.mark_worker();
         let key = insert_in(&shared, 10 * DEFER_TICKS);
         drop(shared.remove(key));
         activity.pay_owed_wake();
@@ -433,6 +436,7 @@ mod tests {
     fn near_timers_and_outside_threads_wake_the_driver_at_once() {
         let (shared, returned, thread) = parked_driver();
         let counted = shared.activity().thread_guard().expect("not counted yet");
+        let _worker = shared.activity().mark_worker();
         let key = insert_in(&shared, DEFER_TICKS / 2);
         returned
             .recv_timeout(WOKEN)
@@ -446,6 +450,16 @@ mod tests {
         returned
             .recv_timeout(WOKEN)
             .expect("a thread outside the runtime cannot defer");
+        drop(shared.remove(key));
+        thread.join().unwrap();
+
+        // Busy in the runtime but not a worker (a `block_on` thread, a
+        // blocking task): no maintenance tick would pay, so no deferral.
+        let (shared, returned, thread) = parked_driver();
+        let counted = shared.activity().thread_guard().expect("not counted yet");
+        let key = insert_in(&shared, 10 * DEFER_TICKS);
+        returned.recv_timeout(WOKEN).expect("only workers defer");
+        drop(counted);
         drop(shared.remove(key));
         thread.join().unwrap();
     }

@@ -14,6 +14,7 @@
 pub(crate) mod idle;
 mod worker;
 
+use crate::task::Placement;
 use std::any::Any;
 use std::future::Future;
 use std::pin::pin;
@@ -298,8 +299,8 @@ impl Schedule for Arc<Shared> {
         self.owned.remove(task)
     }
 
-    fn schedule(&self, task: Notified, yielded: bool) {
-        let Some(task) = worker::schedule_local(self, task, yielded) else {
+    fn schedule(&self, task: Notified, placement: Placement) {
+        let Some(task) = worker::schedule_local(self, task, placement) else {
             return;
         };
         if self.injector_closed.load(SeqCst) {

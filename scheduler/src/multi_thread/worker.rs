@@ -2,6 +2,7 @@
 //! (LIFO slot, local queue, injector every `global_queue_interval` ticks for
 //! fairness, then stealing half of a random sibling's queue), and parking.
 
+use crate::task::Placement;
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -79,6 +80,7 @@ pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
             unreachable!()
         };
         let _busy = shared.driver.activity().thread_guard();
+        let _worker = shared.driver.activity().mark_worker();
         cx.run_loop();
     });
     let SchedulerContext::MultiThread(cx) = ctx else {
@@ -230,7 +232,7 @@ impl Context {
 pub(crate) fn schedule_local(
     shared: &Arc<Shared>,
     task: Notified,
-    yielded: bool,
+    placement: Placement,
 ) -> Option<Notified> {
     scheduler_context::with(|ctx| {
         let Some(SchedulerContext::MultiThread(cx)) = ctx else {
@@ -243,17 +245,26 @@ pub(crate) fn schedule_local(
         let Some(core) = core.as_mut() else {
             return Some(task);
         };
-        let pushed_to_queue = if yielded {
-            // With nothing else queued here this worker runs it next: a
-            // sibling woken to steal it would only move it across threads.
-            let alone = core.lifo.is_none() && core.local.is_empty();
-            core.local.push(task);
-            !alone
-        } else if let Some(prev) = core.lifo.replace(task) {
-            core.local.push(prev);
-            true
-        } else {
-            false
+        let pushed_to_queue = match placement {
+            Placement::Yielded => {
+                // After its own poll, with nothing else queued here, this
+                // worker runs it next: a sibling woken to steal it would
+                // only move it across threads.
+                let alone = core.lifo.is_none() && core.local.is_empty();
+                core.local.push(task);
+                !alone
+            }
+            Placement::Back => {
+                core.local.push(task);
+                true
+            }
+            Placement::Woken => match core.lifo.replace(task) {
+                Some(prev) => {
+                    core.local.push(prev);
+                    true
+                }
+                None => false,
+            },
         };
         if pushed_to_queue {
             shared.notify_parked();

@@ -2,6 +2,7 @@
 //! returns an ordinary [`JoinHandle`] (await, abort before start, panics
 //! caught) while the closure runs on a blocking-pool thread.
 
+use super::Placement;
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
@@ -40,7 +41,7 @@ impl Schedule for NoSchedule {
     fn release(&self, _task: NonNull<Header>) -> Option<Task> {
         None
     }
-    fn schedule(&self, task: Notified, _yielded: bool) {
+    fn schedule(&self, task: Notified, _placement: Placement) {
         // Only an abort of a task that is not yet queued could get here, and
         // a blocking task is queued from birth. Dropping the wake is correct.
         drop(task);

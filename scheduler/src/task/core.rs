@@ -63,7 +63,7 @@ pub(crate) struct Vtable {
     /// Runs a `Notified`: poll, cancel, or just drop the reference.
     pub(crate) run: unsafe fn(NonNull<Header>),
     /// Hands a `Notified` reference to the task's scheduler.
-    pub(crate) schedule: unsafe fn(NonNull<Header>, bool),
+    pub(crate) schedule: unsafe fn(NonNull<Header>, super::Placement),
     /// Frees the allocation (the reference count reached zero).
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
     /// Moves the output into `*dst` (a `Poll<Result<F::Output, JoinError>>`)

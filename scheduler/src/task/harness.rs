@@ -4,6 +4,7 @@
 //! the only place where the stage, the scheduler slot and the join waker are
 //! touched, and every access names the state rule that makes it exclusive.
 
+use super::Placement;
 use std::any::Any;
 use std::future::Future;
 use std::mem;
@@ -277,12 +278,13 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 
     /// Finishes a poll that returned `Pending`. Caller holds `RUNNING` and
-    /// the poller's reference, which ends up dropped or queued.
-    pub(crate) fn after_pending(self) {
+    /// the poller's reference, which ends up dropped or queued (at
+    /// `placement` if the task woke itself meanwhile).
+    pub(crate) fn after_pending(self, placement: Placement) {
         match self.state().transition_to_idle() {
             ToIdle::Idle => self.drop_reference(),
             // SAFETY: the poller's reference becomes the `Notified`'s.
-            ToIdle::Notified => unsafe { Self::schedule_raw(self.header_ptr(), true) },
+            ToIdle::Notified => unsafe { Self::schedule_raw(self.header_ptr(), placement) },
             ToIdle::Cancelled => self.cancel(),
         }
     }
@@ -313,7 +315,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         match harness.state().transition_to_running() {
             ToRunning::Success => match harness.poll_future() {
                 Poll::Ready(()) => harness.complete(),
-                Poll::Pending => harness.after_pending(),
+                Poll::Pending => harness.after_pending(Placement::Yielded),
             },
             ToRunning::Cancelled => harness.cancel(),
             ToRunning::Failed => harness.drop_reference(),
@@ -323,14 +325,14 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// # Safety
     /// `ptr` is a `Cell<F, S>` header whose scheduler slot is set, and the
     /// caller gives up a reference that becomes the `Notified`'s.
-    unsafe fn schedule_raw(ptr: NonNull<Header>, yielded: bool) {
+    unsafe fn schedule_raw(ptr: NonNull<Header>, placement: Placement) {
         // SAFETY: caller's contract.
         let harness = unsafe { Self::from_raw(ptr) };
         let notified = Notified(RawTask { ptr });
         harness
             .scheduler()
             .expect("only a promoted task can be scheduled")
-            .schedule(notified, yielded);
+            .schedule(notified, placement);
     }
 
     /// # Safety
@@ -456,7 +458,9 @@ where
                 let _ = harness.state().ref_dec();
                 harness.cancel();
             } else {
-                harness.after_pending();
+                // The spawner keeps running: a self-wake must be visible
+                // to idle siblings.
+                harness.after_pending(Placement::Back);
             }
             (raw, false)
         }
@@ -482,7 +486,7 @@ where
     match scheduler.bind(Task(raw)) {
         // To the back of the queue, like a yield: lazily spawned tasks
         // start in spawn order (trio's order for a lazy task group).
-        Ok(()) => scheduler.schedule(notified, true),
+        Ok(()) => scheduler.schedule(notified, Placement::Back),
         Err(task) => {
             // Shutting down: cancel at once; then drop the queue reference.
             task.shutdown();

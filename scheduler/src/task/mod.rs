@@ -70,6 +70,22 @@ pub(crate) use list::OwnedTasks;
 pub(crate) use self::core::Header;
 use crate::locals::Locals;
 
+/// Where a scheduler queues a task it is handed (multi-thread; the
+/// current-thread scheduler has one FIFO queue).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// Woken by something else: the LIFO slot, run next for locality.
+    Woken,
+    /// The back of the queue, announced to idle siblings: a task that woke
+    /// itself during its eager poll (its spawner keeps running) or a task
+    /// spawned lazily (they start in spawn order).
+    Back,
+    /// The back of the queue, after the task's own poll on this worker,
+    /// which picks its next task right away: a sibling is woken only if
+    /// something else is queued here too.
+    Yielded,
+}
+
 /// What a scheduler does for the tasks it owns.
 pub(crate) trait Schedule: Clone + Send + Sync + 'static {
     /// Adds a promoted task to the owned-task list, or gives it back when
@@ -77,10 +93,8 @@ pub(crate) trait Schedule: Clone + Send + Sync + 'static {
     fn bind(&self, task: Task) -> Result<(), Task>;
     /// Removes a completed task from the owned-task list.
     fn release(&self, task: NonNull<Header>) -> Option<Task>;
-    /// Queues a woken task. `yielded`: it woke itself during its own poll,
-    /// or it is new and spawned lazily, so it goes to the back of the queue
-    /// rather than the LIFO slot.
-    fn schedule(&self, task: Notified, yielded: bool);
+    /// Queues a woken task where `placement` says.
+    fn schedule(&self, task: Notified, placement: Placement);
     /// A panic that no join handle will ever observe.
     fn unhandled_panic(&self, id: Id, payload: &(dyn Any + Send));
 }
@@ -119,7 +133,7 @@ impl RawTask {
         if header.state.transition_to_notified_and_cancel() {
             // SAFETY: the transition added the `Notified`'s reference; an
             // idle task was promoted, so its scheduler slot is set.
-            unsafe { (header.vtable.schedule)(self.ptr, false) };
+            unsafe { (header.vtable.schedule)(self.ptr, Placement::Woken) };
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The `Waker` vtable over a task pointer: a waker is one task reference.
 
+use super::Placement;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
@@ -39,7 +40,7 @@ unsafe fn wake(ptr: *const ()) {
     match header.state.transition_to_notified_by_val() {
         // SAFETY: the waker's reference became the `Notified`'s; an idle
         // task has been promoted, so its scheduler slot is set.
-        ToNotified::Submit => unsafe { (header.vtable.schedule)(raw, false) },
+        ToNotified::Submit => unsafe { (header.vtable.schedule)(raw, Placement::Woken) },
         // SAFETY: that was the last reference.
         ToNotified::Dealloc => unsafe { (header.vtable.dealloc)(raw) },
         ToNotified::DoNothing => {}
@@ -52,7 +53,9 @@ unsafe fn wake_by_ref(ptr: *const ()) {
     match header.state.transition_to_notified_by_ref() {
         // SAFETY: the transition added a reference for the `Notified`; an
         // idle task has been promoted, so its scheduler slot is set.
-        ToNotified::Submit => unsafe { (header.vtable.schedule)(NonNull::from(header), false) },
+        ToNotified::Submit => unsafe {
+            (header.vtable.schedule)(NonNull::from(header), Placement::Woken)
+        },
         ToNotified::Dealloc | ToNotified::DoNothing => {}
     }
 }
