@@ -245,3 +245,37 @@ fn advancing_past_many_timeouts_at_once() {
         assert_eq!(rt.metrics().timers, 0);
     });
 }
+
+#[test]
+fn a_timeout_waiting_outside_the_runtime_elapses_at_shutdown() {
+    // A `block_on` on another thread waits in a lazy timeout (and in an
+    // explicit scope with a deadline); dropping the runtime fires every
+    // timer: both report their deadline instead of hanging or panicking.
+    for cfg in ALL.iter().filter(|c| c.is_multi_thread()) {
+        for explicit in [false, true] {
+            let rt = cfg.build();
+            let handle = rt.handle().clone();
+            let (waiting, waits) = std::sync::mpsc::channel();
+            let thread = std::thread::spawn(move || {
+                handle.block_on(async move {
+                    let body = async move {
+                        waiting.send(()).unwrap();
+                        pending::<()>().await
+                    };
+                    if explicit {
+                        keen::scope::CancelScope::with_timeout(HOUR)
+                            .run(body)
+                            .await
+                            .is_err()
+                    } else {
+                        timeout(HOUR, body).await.is_err()
+                    }
+                })
+            });
+            waits.recv().unwrap();
+            drop(rt);
+            let elapsed = thread.join().expect("no panic at shutdown");
+            assert!(elapsed, "{cfg}, explicit scope: {explicit}");
+        }
+    }
+}

@@ -273,30 +273,45 @@ impl ScopeInner {
         if !first {
             return;
         }
-        self.arm_timer(&mut state);
+        let passed = self.arm_timer(&mut state);
         let shield = self.is_shielded();
         state.shield_counted = shield;
-        drop(state);
         if shield {
+            // Under the lock (an increment takes no other lock), so a
+            // `set_shield(false)` that reads `shield_counted` next always
+            // decrements after this increment.
             self.count_shield(true);
         }
+        drop(state);
         // The caller reads the cancellation state after this returns, so a
         // parent cancelled from now on finds us in its child list.
         if let Some(parent) = self.parent() {
             let key = parent.state.lock().children.insert(Arc::downgrade(self));
             self.state.lock().child_key = Some(key);
         }
+        if passed {
+            self.cancel(DEADLINE);
+        }
     }
 
-    fn arm_timer(self: &Arc<Self>, state: &mut State) {
+    /// Puts the deadline in the wheel if it has one and is not there yet.
+    /// Returns `true` if the runtime has shut down: no driver will ever
+    /// fire a timer, so the deadline counts as passed and the caller
+    /// cancels the scope once the lock is released.
+    #[must_use]
+    fn arm_timer(self: &Arc<Self>, state: &mut State) -> bool {
         if state.timer.is_some() || self.is_cancelled() {
-            return;
+            return false;
         }
         let (Deadline::At(at), Some(time)) = (state.deadline, &state.time) else {
-            return;
+            return false;
         };
+        if time.is_shutdown() {
+            return true;
+        }
         let tick = time.clock().deadline_tick(at.into_std());
         state.timer = Some(time.insert(tick, Target::Scope(self.clone()), None));
+        false
     }
 
     /// The deadline's timer fired.
@@ -339,9 +354,9 @@ impl ScopeInner {
             drop(state);
             no_runtime()
         };
-        let expired = at.into_std() <= time.clock().now();
+        let mut expired = at.into_std() <= time.clock().now();
         if !expired && state.waker.is_some() {
-            self.arm_timer(&mut state);
+            expired = self.arm_timer(&mut state);
         }
         drop(state);
         drop(removed);
@@ -354,17 +369,22 @@ impl ScopeInner {
         if self.shield.swap(shield, SeqCst) == shield {
             return;
         }
-        let recount = {
+        let release = {
             let mut state = self.state.lock();
             let armed = state.phase == Phase::Entered && state.waker.is_some();
             let recount = armed && state.shield_counted != shield;
             if recount {
                 state.shield_counted = shield;
+                if shield {
+                    // Increments under the lock, releases after it: a
+                    // release never overtakes the increment it undoes.
+                    self.count_shield(true);
+                }
             }
-            recount
+            recount && !shield
         };
-        if recount {
-            self.count_shield(shield);
+        if release {
+            self.count_shield(false);
         }
         if !shield && self.effective_reason().is_some() {
             // Outer cancellation now reaches the body.

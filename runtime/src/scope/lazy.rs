@@ -34,7 +34,7 @@ use pin_project_lite::pin_project;
 
 use super::CancelReason;
 use super::inner::{Deadline, ScopeInner, no_runtime};
-use super::run::{current_inner, deliver, drop_body, finish, poll_body, poll_scoped};
+use super::run::{clear, current_inner, deliver, drop_body, finish, poll_body, poll_scoped};
 use crate::context;
 use crate::time::driver::TimeShared;
 use crate::time::{Instant, Sleep};
@@ -179,7 +179,7 @@ fn poll_lazy<F: Future>(
         }
         (Scope::Real { inner, .. }, Poll::Pending) => deliver(inner, ptr::null(), body, cx),
         (_, Poll::Ready(out)) => {
-            body.set(None);
+            clear(body);
             Poll::Ready(Ok(out))
         }
         (
@@ -190,15 +190,20 @@ fn poll_lazy<F: Future>(
             },
             Poll::Pending,
         ) => {
+            // After the runtime shut down no timer will ever fire: the
+            // deadline counts as passed (a real scope is cancelled then too).
             let due = match start.take() {
                 Some(_) if *expired => true,
-                Some(now) => sleep.register_with(runtime_time(), now, cx).is_ready(),
-                None => sleep.poll_deadline(cx).is_ready(),
+                Some(now) => {
+                    let time = runtime_time();
+                    time.is_shutdown() || sleep.register_with(time, now, cx).is_ready()
+                }
+                None => sleep.is_shut_down() || sleep.poll_deadline(cx).is_ready(),
             };
             if !due {
                 return Poll::Pending;
             }
-            body.set(None);
+            clear(body);
             Poll::Ready(Err(CancelReason::Deadline))
         }
         (Scope::Fresh, Poll::Pending) => unreachable!("started before the body is polled"),
@@ -235,11 +240,16 @@ pub(super) unsafe fn materialize(slot: *const ()) -> *const ScopeInner {
         // No parent: the run was lazy because none enclosed it. A deadline
         // already past cancels at once, as at any entry.
         inner.enter(None);
-        // Replacing the lazy state drops the `Sleep`, removing its timer.
-        cell.scope = Scope::Real {
-            inner,
-            entered: true,
-        };
+        let lazy = std::mem::replace(
+            &mut cell.scope,
+            Scope::Real {
+                inner,
+                entered: true,
+            },
+        );
+        // Dropping the lazy state removes its timer; done once the cell is
+        // consistent again.
+        drop(lazy);
     }
     match &cell.scope {
         Scope::Real { inner, .. } => Arc::as_ptr(inner),

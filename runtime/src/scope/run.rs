@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::ptr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -114,9 +115,9 @@ pub(super) fn poll_body<F: Future>(
 }
 
 /// The body completed: drop its remains and leave the scope.
-pub(super) fn finish<F>(inner: &Arc<ScopeInner>, mut body: Pin<&mut Option<F>>) {
+pub(super) fn finish<F>(inner: &Arc<ScopeInner>, body: Pin<&mut Option<F>>) {
     let _exit = ExitOnDrop(inner);
-    body.set(None);
+    clear(body);
 }
 
 /// The body is pending inside `inner`, which `outer` (the scope innermost
@@ -151,10 +152,40 @@ pub(super) fn deliver<T, F>(
 
 /// Drops a pending body inside its scope (scopes in its destructor see it),
 /// then leaves the scope, even if the body's destructor panics.
-pub(super) fn drop_body<F>(inner: &Arc<ScopeInner>, mut body: Pin<&mut Option<F>>) {
+pub(super) fn drop_body<F>(inner: &Arc<ScopeInner>, body: Pin<&mut Option<F>>) {
     let _exit = ExitOnDrop(inner);
     let _scope = enter_scope(inner);
-    body.set(None);
+    clear(body);
+}
+
+/// Drops the body in place and leaves `None` in its slot — also when the
+/// body's destructor panics. (`Pin::set(None)` would leave the half-dropped
+/// value in the slot on that unwind, for the future's own destructor to drop
+/// a second time.)
+pub(super) fn clear<F>(body: Pin<&mut Option<F>>) {
+    /// Writes `None` over the slot without dropping what it holds.
+    struct WriteNone<F>(*mut Option<F>);
+
+    impl<F> Drop for WriteNone<F> {
+        fn drop(&mut self) {
+            // SAFETY: the slot is valid for writes (it comes from the `Pin`
+            // below, alive for this call) and its value was just dropped in
+            // place, so overwriting it without dropping is what we want.
+            unsafe { ptr::write(self.0, None) }
+        }
+    }
+
+    // SAFETY: the value is never moved: it is dropped in place (which the
+    // pinning contract allows) and the slot then overwritten.
+    let slot: *mut Option<F> = unsafe { body.get_unchecked_mut() };
+    // SAFETY: `slot` is valid and unaliased for this call (from the `Pin`).
+    if let Some(value) = unsafe { &mut *slot } {
+        let value: *mut F = value;
+        let _none = WriteNone(slot);
+        // SAFETY: `value` is a live, pinned `F` that is dropped exactly once
+        // here; `WriteNone` then marks the slot empty, on unwind too.
+        unsafe { ptr::drop_in_place(value) };
+    }
 }
 
 /// Exits the scope when dropped: after the body is dropped, even if the

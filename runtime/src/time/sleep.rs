@@ -112,6 +112,11 @@ impl Sleep {
         }
     }
 
+    /// Whether this sleep's timer belongs to a runtime that has shut down.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.entry.as_ref().is_some_and(|e| e.time.is_shutdown())
+    }
+
     /// Removes the entry if the wheel still holds it. `fired()` is not
     /// enough to skip this: `elapsed` is published per batch, before every
     /// timer of that tick is taken out, and a reset into the past leaves the
