@@ -240,3 +240,85 @@ fn a_failure_under_a_cancelled_scope_is_still_reported() {
         });
     });
 }
+
+#[test]
+fn a_group_dropped_during_a_childs_eager_step_still_aborts_it() {
+    // The child drops its own group in its eager step, before `spawn` has
+    // returned its abort handle: the child must still be aborted, or it
+    // would hold the enclosing scope open for ever.
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let start = Instant::now();
+            let out = move_on_after(50 * MS, async {
+                let tg = TaskGroup::new();
+                let handle = tg.handle();
+                handle.spawn(async move {
+                    drop(tg);
+                    std::future::pending::<()>().await;
+                });
+                std::future::pending::<()>().await;
+            })
+            .await;
+            assert_eq!(out, None);
+            assert_eq!(start.elapsed(), 50 * MS);
+        });
+    });
+}
+
+#[test]
+fn join_delivers_an_enclosing_cancellation_even_if_the_group_was_cancelled_too() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let outer = CancelScope::new();
+            let out = outer
+                .run(async {
+                    let tg = TaskGroup::new();
+                    let (handle, scope) = (tg.handle(), outer.clone());
+                    tg.spawn(async move {
+                        handle.cancel(); // the group's own scope…
+                        scope.cancel(); // …and the one around it
+                        sleep(HOUR).await;
+                    });
+                    let _ = tg.join().await;
+                    "went on past join"
+                })
+                .await;
+            assert!(out.is_err(), "the outer scope catches at join: {out:?}");
+            assert!(outer.cancelled_caught());
+        });
+    });
+}
+
+#[test]
+fn a_child_panicking_while_being_cancelled_is_a_failure() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("clean-up failed");
+        }
+    }
+    each(&ALL, |cfg| {
+        let rt = cfg
+            .builder()
+            .start_paused(true)
+            .unhandled_panic(keen::runtime::UnhandledPanic::Ignore)
+            .build()
+            .unwrap();
+        run_in_task(&rt, async {
+            let tg = TaskGroup::new();
+            tg.spawn(async {
+                let _guard = PanicOnDrop;
+                sleep(HOUR).await;
+            });
+            tg.spawn(async {
+                sleep(MS).await;
+                Err::<(), _>("fails first")
+            });
+            let err = tg.join().await.expect_err("two failures");
+            assert_eq!(err.errors().len(), 2, "{err}");
+            assert!(err.errors().iter().any(|e| e.is_panic()), "{err}");
+        });
+    });
+}

@@ -1,9 +1,9 @@
 //! [`Child`]: the future a group child really runs — the user's future
 //! inside the child's own scope (entered under the group's), with panics
-//! caught, reporting its outcome to the group (or to a pending `start`)
-//! exactly once, also when it is dropped unfinished (aborted).
+//! caught (in its polls, and in its destructor when the scope drops it on
+//! cancellation), reporting its outcome to the group (or to a pending
+//! `start`) exactly once, also when it is dropped unfinished (aborted).
 
-use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -34,7 +34,7 @@ pin_project! {
     /// A group child; see the module doc.
     pub(crate) struct Child<F> {
         #[pin]
-        run: Run<CatchUnwind<F>>,
+        run: Run<F>,
         report: Report,
     }
 }
@@ -44,6 +44,8 @@ struct Report {
     group: Arc<GroupInner>,
     child: u64,
     start: Option<Arc<dyn StartReport>>,
+    /// The child task's id, known from its first poll.
+    id: Option<task::Id>,
     done: bool,
 }
 
@@ -57,11 +59,12 @@ impl<F> Child<F> {
         start: Option<Arc<dyn StartReport>>,
     ) -> Child<F> {
         Child {
-            run: Run::entered(scope, CatchUnwind { future }),
+            run: Run::entered(scope, future),
             report: Report {
                 group,
                 child,
                 start,
+                id: None,
                 done: false,
             },
         }
@@ -77,8 +80,15 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        let outcome = std::task::ready!(this.run.poll(cx));
-        let id = task::id();
+        let id = *this.report.id.get_or_insert_with(task::id);
+        let mut run = this.run;
+        // A panic in the body's poll, or in its destructor when the scope
+        // drops it on cancellation, is this child's failure.
+        let outcome = match catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(outcome)) => Ok(outcome),
+            Err(payload) => Err(payload),
+        };
         let (failure, cancelled) = match outcome {
             Ok(Ok(output)) => (
                 output
@@ -86,8 +96,8 @@ where
                     .map(|error| ChildError::Failed { id, error }),
                 false,
             ),
-            Ok(Err(payload)) => (Some(ChildError::Panicked { id, payload }), false),
-            Err(_cancelled) => (None, true),
+            Ok(Err(_cancelled)) => (None, true),
+            Err(payload) => (Some(ChildError::Panicked { id, payload }), false),
         };
         this.report.finish(failure, cancelled);
         Poll::Ready(())
@@ -108,33 +118,25 @@ impl Report {
 impl Drop for Report {
     fn drop(&mut self) {
         if !self.done {
-            // Aborted (or dropped at shutdown): cancelled, not a failure.
             self.done = true;
-            if let Some(start) = &self.start {
-                let _ = start.child_exited(None, true);
-            }
-            self.group.child_done(self.child, None);
-        }
-    }
-}
-
-pin_project! {
-    /// Polls a future, turning a panic into `Err(payload)`.
-    pub(crate) struct CatchUnwind<F> {
-        #[pin]
-        future: F,
-    }
-}
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send + 'static>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let future = self.project().future;
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => Poll::Ready(Err(payload)),
+            // Aborted or cancelled (or dropped at shutdown): not a failure
+            // — unless the child's destructor is panicking right now (its
+            // future is dropped before this report): that is a failure, and
+            // its payload is on its way to the task's unhandled-panic
+            // policy, so the group gets a note of it.
+            let id = self.id.or_else(task::try_id);
+            let failure = id.filter(|_| std::thread::panicking()).map(|id| {
+                let note = "a task group child panicked while being dropped (cancelled)";
+                ChildError::Panicked {
+                    id,
+                    payload: Box::new(note),
+                }
+            });
+            let failure = match &self.start {
+                Some(start) => start.child_exited(failure, true).err().flatten(),
+                None => failure,
+            };
+            self.group.child_done(self.child, failure);
         }
     }
 }

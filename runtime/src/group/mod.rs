@@ -32,7 +32,7 @@ pub use self::error::{BoxError, ChildError, ChildOutput, GroupError, StartError}
 pub use self::start::Started;
 use self::start::{Slot, Starting};
 use self::state::GroupInner;
-use crate::scope::{CancelReason, CancelScope};
+use crate::scope::CancelScope;
 use crate::task::AbortHandle;
 
 /// A task group: children that run under one cancel scope and are joined
@@ -96,7 +96,14 @@ impl TaskGroup {
         let result = poll_fn(|cx| inner.poll_join(cx)).await;
         self.joined = true;
         inner.scope.inner.exit();
-        if result.is_ok() && inner.scope.inner.effective_reason() == Some(CancelReason::Parent) {
+        // An enclosing scope cancelled (whatever the group's own state):
+        // yield once so it delivers here.
+        let group = &inner.scope.inner;
+        let enclosing_cancelled = !group.is_shielded()
+            && group
+                .parent()
+                .is_some_and(|p| p.effective_reason().is_some());
+        if result.is_ok() && enclosing_cancelled {
             checkpoint().await;
         }
         result

@@ -81,10 +81,25 @@ impl GroupInner {
         Some(id)
     }
 
-    /// Remembers a live child's abort handle (a finished child's is dropped).
+    /// Remembers a live child's abort handle (a finished child's is
+    /// dropped). If the group was dropped while the child was being spawned
+    /// (its eager step, say), `abort_all` could not reach it: abort it now.
     pub(crate) fn set_abort(&self, child: u64, abort: AbortHandle) {
-        if let Some(slot) = self.state.lock().live.get_mut(&child) {
-            *slot = Some(abort);
+        let orphan = {
+            let mut state = self.state.lock();
+            let closed = state.closed;
+            match state.live.get_mut(&child) {
+                // `join` closes only with nothing live: closed means dropped.
+                Some(_) if closed => true,
+                Some(slot) => {
+                    *slot = Some(abort.clone());
+                    false
+                }
+                None => false,
+            }
+        };
+        if orphan {
+            abort.abort();
         }
     }
 
