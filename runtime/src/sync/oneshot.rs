@@ -36,9 +36,9 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     }));
     (
         Sender {
-            inner: inner.clone(),
+            inner: Some(inner.clone()),
         },
-        Receiver { inner },
+        Receiver { inner, done: false },
     )
 }
 
@@ -68,7 +68,8 @@ fn store(slot: &mut Option<Waker>, waker: &Waker) {
 /// assert!(rx.try_recv().is_err());
 /// ```
 pub struct Sender<T> {
-    inner: Arc<Mutex<State<T>>>,
+    /// `None` once `send` ran, so the drop that follows skips the lock.
+    inner: Option<Arc<Mutex<State<T>>>>,
 }
 
 /// Receives the value: `.await` it (it is a [`Future`]), poll it with
@@ -87,6 +88,9 @@ pub struct Sender<T> {
 /// ```
 pub struct Receiver<T> {
     inner: Arc<Mutex<State<T>>>,
+    /// Polling returned `Ready`: the sender is finished, so dropping needs
+    /// to tell nobody.
+    done: bool,
 }
 
 /// Public error types, as in tokio.
@@ -155,9 +159,10 @@ impl<T> Sender<T> {
     ///
     /// # Errors
     /// `Err(value)` if the receiver was dropped or closed.
-    pub fn send(self, value: T) -> Result<(), T> {
+    pub fn send(mut self, value: T) -> Result<(), T> {
+        let inner = self.inner.take().expect("a sender sends once");
         let waker = {
-            let mut state = self.inner.lock();
+            let mut state = inner.lock();
             if state.receiver_closed {
                 return Err(value);
             }
@@ -180,7 +185,11 @@ impl<T> Sender<T> {
     /// assert!(tx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.inner.lock().receiver_closed
+        self.state().receiver_closed
+    }
+
+    fn state(&self) -> parking_lot::MutexGuard<'_, State<T>> {
+        self.inner.as_ref().expect("only `send` takes it").lock()
     }
 
     /// Waits until the receiver is dropped or closed, for a producer that
@@ -208,7 +217,7 @@ impl<T> Sender<T> {
     /// assert!(tx.poll_closed(&mut cx).is_ready());
     /// ```
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut state = self.inner.lock();
+        let mut state = self.state();
         if state.receiver_closed {
             return Poll::Ready(());
         }
@@ -219,8 +228,11 @@ impl<T> Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
+        let Some(inner) = self.inner.take() else {
+            return;
+        };
         let waker = {
-            let mut state = self.inner.lock();
+            let mut state = inner.lock();
             if state.sender_done {
                 return;
             }
@@ -244,12 +256,13 @@ impl<T> Receiver<T> {
     ///
     /// # Errors
     /// [`TryRecvError::Empty`] before the send; [`TryRecvError::Closed`]
-    /// if the sender was dropped unsent or the value was already taken.
+    /// if the sender was dropped unsent, the receiver closed the channel
+    /// with nothing sent, or the value was already taken.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.inner.lock();
         match state.value.take() {
             Some(value) => Ok(value),
-            None if state.sender_done => Err(TryRecvError::Closed),
+            None if state.sender_done || state.receiver_closed => Err(TryRecvError::Closed),
             None => Err(TryRecvError::Empty),
         }
     }
@@ -311,20 +324,26 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.inner.lock();
-        if let Some(value) = state.value.take() {
-            return Poll::Ready(Ok(value));
-        }
-        if state.sender_done || state.receiver_closed {
-            return Poll::Ready(Err(RecvError(())));
-        }
-        store(&mut state.rx_waker, cx.waker());
-        Poll::Pending
+        let this = self.get_mut();
+        let mut state = this.inner.lock();
+        let out = if let Some(value) = state.value.take() {
+            Ok(value)
+        } else if state.sender_done || state.receiver_closed {
+            Err(RecvError(()))
+        } else {
+            store(&mut state.rx_waker, cx.waker());
+            return Poll::Pending;
+        };
+        this.done = state.sender_done;
+        Poll::Ready(out)
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
+        if self.done {
+            return;
+        }
         let (waker, value) = {
             let mut state = self.inner.lock();
             state.receiver_closed = true;

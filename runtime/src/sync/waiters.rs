@@ -228,8 +228,10 @@ impl Wakers {
         if let Some(waker) = self.first.take() {
             waker.wake();
         }
-        for waker in self.rest.drain(..) {
-            waker.wake();
+        if !self.rest.is_empty() {
+            for waker in self.rest.drain(..) {
+                waker.wake();
+            }
         }
     }
 }

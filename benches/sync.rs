@@ -1,0 +1,365 @@
+//! `keen::sync` beside `tokio::sync`, each on its own runtime, in one run
+//! (issue 5's targets: keen no worse than tokio on each):
+//!
+//! - `mutex_uncontended`: `lock().await` + unlock in one task, per call.
+//! - `mutex_contended`: 8 tasks × 100 rounds of lock, `yield_now()` while
+//!   holding it (so the others really queue), increment, unlock; per batch.
+//! - `semaphore_uncontended`: `acquire().await` + release, per call.
+//! - `semaphore_contended`: 2 permits, 8 tasks × 100 rounds of acquire,
+//!   `yield_now()` while holding, release; per batch.
+//! - mpsc in the shape of tokio's `sync_mpsc` bench, per batch:
+//!   `contention_bounded` (5 producers × 1000 into `channel(1_000_000)`),
+//!   `contention_bounded_full` (the same into `channel(100)`),
+//!   `contention_unbounded`, `uncontended_bounded` and
+//!   `uncontended_unbounded` (one task sends 5000, then receives 5000).
+//! - `request_reply`: tokio's `sync_mpsc_oneshot` shape: a server task
+//!   receives requests on `mpsc::channel(10)`, each carrying a oneshot reply
+//!   sender; a client makes 1000 round trips per batch.
+//!
+//! Each runs on current-thread and on multi-thread with 2 workers; batch
+//! bodies run inside a spawned task on both runtimes.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{
+    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
+};
+
+mod common;
+use common::{flavor, keen_rt, time_in_task, tokio_rt};
+
+const TASKS: usize = 8;
+const ROUNDS: usize = 100;
+
+fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+}
+
+fn mutex_uncontended(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mutex_uncontended");
+    configure(&mut group);
+    for multi in [false, true] {
+        let rt = keen_rt(multi);
+        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                let m = Arc::new(keen::sync::Mutex::new(0u64));
+                time_in_task!(rt, iters, {
+                    let mut g = m.lock().await;
+                    *g += 1;
+                    black_box(&*g);
+                })
+            })
+        });
+        let rt = tokio_rt(multi);
+        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                let m = Arc::new(tokio::sync::Mutex::new(0u64));
+                time_in_task!(rt, iters, {
+                    let mut g = m.lock().await;
+                    *g += 1;
+                    black_box(&*g);
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+fn mutex_contended(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mutex_contended");
+    configure(&mut group);
+    for multi in [false, true] {
+        let rt = keen_rt(multi);
+        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(rt.spawn(async {
+                    let m = Arc::new(keen::sync::Mutex::new(0usize));
+                    let tasks: Vec<_> = (0..TASKS)
+                        .map(|_| {
+                            let m = m.clone();
+                            keen::spawn(async move {
+                                for _ in 0..ROUNDS {
+                                    let mut g = m.lock().await;
+                                    keen::task::yield_now().await;
+                                    *g += 1;
+                                }
+                            })
+                        })
+                        .collect();
+                    for t in tasks {
+                        t.await.unwrap();
+                    }
+                    assert_eq!(*m.lock().await, TASKS * ROUNDS);
+                }))
+                .unwrap()
+            })
+        });
+        let rt = tokio_rt(multi);
+        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(rt.spawn(async {
+                    let m = Arc::new(tokio::sync::Mutex::new(0usize));
+                    let tasks: Vec<_> = (0..TASKS)
+                        .map(|_| {
+                            let m = m.clone();
+                            tokio::spawn(async move {
+                                for _ in 0..ROUNDS {
+                                    let mut g = m.lock().await;
+                                    tokio::task::yield_now().await;
+                                    *g += 1;
+                                }
+                            })
+                        })
+                        .collect();
+                    for t in tasks {
+                        t.await.unwrap();
+                    }
+                    assert_eq!(*m.lock().await, TASKS * ROUNDS);
+                }))
+                .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn semaphore_uncontended(c: &mut Criterion) {
+    let mut group = c.benchmark_group("semaphore_uncontended");
+    configure(&mut group);
+    for multi in [false, true] {
+        let rt = keen_rt(multi);
+        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                let s = Arc::new(keen::sync::Semaphore::new(4));
+                time_in_task!(rt, iters, drop(black_box(s.acquire().await.unwrap())))
+            })
+        });
+        let rt = tokio_rt(multi);
+        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                let s = Arc::new(tokio::sync::Semaphore::new(4));
+                time_in_task!(rt, iters, drop(black_box(s.acquire().await.unwrap())))
+            })
+        });
+    }
+    group.finish();
+}
+
+fn semaphore_contended(c: &mut Criterion) {
+    let mut group = c.benchmark_group("semaphore_contended");
+    configure(&mut group);
+    for multi in [false, true] {
+        let rt = keen_rt(multi);
+        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(rt.spawn(async {
+                    let s = Arc::new(keen::sync::Semaphore::new(2));
+                    let tasks: Vec<_> = (0..TASKS)
+                        .map(|_| {
+                            let s = s.clone();
+                            keen::spawn(async move {
+                                for _ in 0..ROUNDS {
+                                    let _p = s.acquire().await.unwrap();
+                                    keen::task::yield_now().await;
+                                }
+                            })
+                        })
+                        .collect();
+                    for t in tasks {
+                        t.await.unwrap();
+                    }
+                }))
+                .unwrap()
+            })
+        });
+        let rt = tokio_rt(multi);
+        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(rt.spawn(async {
+                    let s = Arc::new(tokio::sync::Semaphore::new(2));
+                    let tasks: Vec<_> = (0..TASKS)
+                        .map(|_| {
+                            let s = s.clone();
+                            tokio::spawn(async move {
+                                for _ in 0..ROUNDS {
+                                    let _p = s.acquire().await.unwrap();
+                                    tokio::task::yield_now().await;
+                                }
+                            })
+                        })
+                        .collect();
+                    for t in tasks {
+                        t.await.unwrap();
+                    }
+                }))
+                .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// One mpsc workload written once per runtime: `$spawn` spawns, `$bounded`
+/// and `$unbounded` build the channels.
+macro_rules! mpsc_workloads {
+    ($rt:expr, $spawn:path, $mpsc:path) => {{
+        use $mpsc as mpsc;
+        let rt = &$rt;
+        let contention = move |capacity: Option<usize>| {
+            rt.block_on(rt.spawn(async move {
+                match capacity {
+                    Some(capacity) => {
+                        let (tx, mut rx) = mpsc::channel::<usize>(capacity);
+                        for _ in 0..5 {
+                            let tx = tx.clone();
+                            $spawn(async move {
+                                for i in 0..1000 {
+                                    tx.send(i).await.unwrap();
+                                }
+                            });
+                        }
+                        for _ in 0..5 * 1000 {
+                            black_box(rx.recv().await);
+                        }
+                    }
+                    None => {
+                        let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
+                        for _ in 0..5 {
+                            let tx = tx.clone();
+                            $spawn(async move {
+                                for i in 0..1000 {
+                                    tx.send(i).unwrap();
+                                }
+                            });
+                        }
+                        for _ in 0..5 * 1000 {
+                            black_box(rx.recv().await);
+                        }
+                    }
+                }
+            }))
+            .unwrap()
+        };
+        let uncontended = move |bounded: bool| {
+            rt.block_on(rt.spawn(async move {
+                if bounded {
+                    let (tx, mut rx) = mpsc::channel::<usize>(1_000_000);
+                    for i in 0..5000 {
+                        tx.send(i).await.unwrap();
+                    }
+                    for _ in 0..5000 {
+                        black_box(rx.recv().await);
+                    }
+                } else {
+                    let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
+                    for i in 0..5000 {
+                        tx.send(i).unwrap();
+                    }
+                    for _ in 0..5000 {
+                        black_box(rx.recv().await);
+                    }
+                }
+            }))
+            .unwrap()
+        };
+        (contention, uncontended)
+    }};
+}
+
+fn mpsc(c: &mut Criterion) {
+    type Case = (&'static str, fn(&dyn Fn(Option<usize>), &dyn Fn(bool)));
+    let cases: [Case; 5] = [
+        ("contention_bounded", |c, _| c(Some(1_000_000))),
+        ("contention_bounded_full", |c, _| c(Some(100))),
+        ("contention_unbounded", |c, _| c(None)),
+        ("uncontended_bounded", |_, u| u(true)),
+        ("uncontended_unbounded", |_, u| u(false)),
+    ];
+    for (name, run) in cases {
+        let mut group = c.benchmark_group(format!("mpsc_{name}"));
+        configure(&mut group);
+        for multi in [false, true] {
+            let rt = keen_rt(multi);
+            let (contention, uncontended) = mpsc_workloads!(rt, keen::spawn, keen::sync::mpsc);
+            group.bench_function(format!("keen/{}", flavor(multi)), |b| {
+                b.iter(|| run(&contention, &uncontended))
+            });
+            let rt = tokio_rt(multi);
+            let (contention, uncontended) = mpsc_workloads!(rt, tokio::spawn, tokio::sync::mpsc);
+            group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+                b.iter(|| run(&contention, &uncontended))
+            });
+        }
+        group.finish();
+    }
+}
+
+fn request_reply(c: &mut Criterion) {
+    let mut group = c.benchmark_group("request_reply");
+    configure(&mut group);
+    for multi in [false, true] {
+        let rt = keen_rt(multi);
+        let tx = rt.block_on(async {
+            let (tx, mut rx) = keen::sync::mpsc::channel::<keen::sync::oneshot::Sender<()>>(10);
+            keen::spawn(async move {
+                while let Some(reply) = rx.recv().await {
+                    reply.send(()).unwrap();
+                }
+            });
+            tx
+        });
+        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
+            b.iter(|| {
+                let tx = tx.clone();
+                rt.block_on(rt.spawn(async move {
+                    for _ in 0..1000 {
+                        let (reply, answer) = keen::sync::oneshot::channel();
+                        tx.send(reply).await.unwrap();
+                        answer.await.unwrap();
+                    }
+                }))
+                .unwrap()
+            })
+        });
+        drop(tx);
+        let rt = tokio_rt(multi);
+        let tx = rt.block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<tokio::sync::oneshot::Sender<()>>(10);
+            tokio::spawn(async move {
+                while let Some(reply) = rx.recv().await {
+                    reply.send(()).unwrap();
+                }
+            });
+            tx
+        });
+        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+            b.iter(|| {
+                let tx = tx.clone();
+                rt.block_on(rt.spawn(async move {
+                    for _ in 0..1000 {
+                        let (reply, answer) = tokio::sync::oneshot::channel();
+                        tx.send(reply).await.unwrap();
+                        answer.await.unwrap();
+                    }
+                }))
+                .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    mutex_uncontended,
+    mutex_contended,
+    semaphore_uncontended,
+    semaphore_contended,
+    mpsc,
+    request_reply
+);
+criterion_main!(benches);
