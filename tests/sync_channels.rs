@@ -480,3 +480,32 @@ fn request_reply_server_answers_every_client() {
         assert_eq!(answered, 1000);
     });
 }
+
+#[test]
+fn slots_free_per_received_message_and_taken_batches_drop_with_the_receiver() {
+    let drops = DropCounter::new();
+    let (tx, mut rx) = mpsc::channel(4);
+    for _ in 0..4 {
+        tx.try_send(drops.token()).unwrap();
+    }
+    assert_eq!(tx.capacity(), 0);
+    // The first receive moves the whole queue to the receiver's side, but
+    // only the message handed out frees its slot.
+    let first = rx.try_recv().unwrap();
+    assert_eq!(tx.capacity(), 1);
+    assert_eq!(rx.len(), 3);
+    tx.try_send(drops.token()).unwrap();
+    assert_eq!(rx.len(), 4);
+    assert!(matches!(
+        tx.try_send(drops.token()),
+        Err(TrySendError::Full(_))
+    ));
+    assert_eq!(drops.get(), 1, "the refused value dropped");
+    drop(first);
+    drop(rx);
+    assert_eq!(
+        drops.get(),
+        6,
+        "every message, taken or still queued, dropped"
+    );
+}

@@ -6,7 +6,7 @@ use std::future::poll_fn;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::chan::Chan;
+use super::chan::{Chan, Rx};
 use super::error::{SendError, TryRecvError, TrySendError};
 use crate::sync::blocking;
 
@@ -36,7 +36,10 @@ use crate::sync::blocking;
 pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
     assert!(buffer > 0, "mpsc bounded channel requires buffer > 0");
     let chan = Arc::new(Chan::new(Some(buffer)));
-    (Sender { chan: chan.clone() }, Receiver { chan })
+    (
+        Sender { chan: chan.clone() },
+        Receiver { rx: Rx::new(chan) },
+    )
 }
 
 /// Sends into a bounded channel; clone it for more producers. The channel
@@ -63,7 +66,7 @@ pub struct Sender<T> {
 /// });
 /// ```
 pub struct Receiver<T> {
-    chan: Arc<Chan<T>>,
+    rx: Rx<T>,
 }
 
 impl<T> Sender<T> {
@@ -215,7 +218,7 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.chan.poll_recv(cx)).await
+        poll_fn(|cx| self.rx.poll_recv(cx)).await
     }
 
     /// Waits for messages and moves up to `limit` of them into `buffer`;
@@ -233,7 +236,7 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
+        poll_fn(|cx| self.rx.poll_recv_many(cx, buffer, limit)).await
     }
 
     /// Takes the next message if one is queued.
@@ -249,7 +252,7 @@ impl<T> Receiver<T> {
     /// [`TryRecvError::Empty`], or [`TryRecvError::Disconnected`] once no
     /// message can come any more.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
+        self.rx.try_recv()
     }
 
     /// Blocks this thread until a message comes or the channel ends; for
@@ -279,7 +282,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
+        self.rx.poll_recv(cx)
     }
 
     /// Closes the channel for senders (waiting ones fail); messages already
@@ -296,7 +299,7 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub fn close(&mut self) {
-        self.chan.close();
+        self.rx.chan().close();
     }
 
     /// Whether the channel is closed: [`close`](Self::close) was called or
@@ -309,7 +312,7 @@ impl<T> Receiver<T> {
     /// assert!(rx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.chan.is_closed_for_rx()
+        self.rx.chan().is_closed_for_rx()
     }
 
     /// Messages queued now.
@@ -320,7 +323,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.chan.len()
+        self.rx.len()
     }
 
     /// Whether no message is queued now.
@@ -340,13 +343,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(rx.max_capacity(), 3);
     /// ```
     pub fn max_capacity(&self) -> usize {
-        self.chan.max_capacity()
-    }
-}
-
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        self.chan.drop_receiver();
+        self.rx.chan().max_capacity()
     }
 }
 

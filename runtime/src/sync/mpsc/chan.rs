@@ -4,6 +4,8 @@
 //! permit per free slot, so blocked senders are served in order and a
 //! dropped `send` future passes its slot on.
 //!
+//! The receiving side ([`Rx`]) takes messages out in batches; see there.
+//!
 //! Closing rules (tokio's): the channel closes for senders when the
 //! receiver calls `close` or is dropped; messages already queued can still
 //! be received after `close` (they are dropped with the receiver). The
@@ -13,6 +15,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
@@ -142,68 +145,10 @@ impl<T> Chan<T> {
 
     // ---- receiver -------------------------------------------------------
 
-    fn release_slots(&self, n: usize) {
+    pub(super) fn release_slots(&self, n: usize) {
         if let Some(slots) = &self.slots {
             slots.release(n);
         }
-    }
-
-    pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut queue = self.queue.lock();
-        if let Some(value) = queue.items.pop_front() {
-            drop(queue);
-            self.release_slots(1);
-            return Poll::Ready(Some(value));
-        }
-        if queue.tx_gone || queue.rx_closed {
-            return Poll::Ready(None);
-        }
-        register(&mut queue.rx_waker, cx.waker());
-        Poll::Pending
-    }
-
-    pub(super) fn try_recv(&self) -> Result<T, TryRecvError> {
-        let mut queue = self.queue.lock();
-        if let Some(value) = queue.items.pop_front() {
-            drop(queue);
-            self.release_slots(1);
-            return Ok(value);
-        }
-        if queue.tx_gone || queue.rx_closed {
-            Err(TryRecvError::Disconnected)
-        } else {
-            Err(TryRecvError::Empty)
-        }
-    }
-
-    /// Moves up to `limit` queued messages into `buffer`, waiting for at
-    /// least one; `0` means the channel ended (or `limit` was 0).
-    pub(super) fn poll_recv_many(
-        &self,
-        cx: &mut Context<'_>,
-        buffer: &mut Vec<T>,
-        limit: usize,
-    ) -> Poll<usize> {
-        if limit == 0 {
-            return Poll::Ready(0);
-        }
-        let mut queue = self.queue.lock();
-        let n = queue.items.len().min(limit);
-        if n > 0 {
-            buffer.extend(queue.items.drain(..n));
-            drop(queue);
-            self.release_slots(n);
-            return Poll::Ready(n);
-        }
-        if queue.tx_gone || queue.rx_closed {
-            return Poll::Ready(0);
-        }
-        register(&mut queue.rx_waker, cx.waker());
-        Poll::Pending
-    }
-
-    pub(super) fn len(&self) -> usize {
-        self.queue.lock().items.len()
     }
 
     /// Closed as the receiver sees it: by `close`, or every sender gone.
@@ -233,6 +178,109 @@ impl<T> Chan<T> {
         self.close();
         let items = std::mem::take(&mut self.queue.lock().items);
         drop(items);
+    }
+}
+
+/// The receiving half both channel kinds wrap. Messages move from the
+/// shared queue in batches: when its own `batch` is empty, the receiver
+/// swaps it with the whole shared queue under the lock (O(1)), then serves
+/// the following `recv`s without locking. Producers and consumer thus meet
+/// on the lock once per batch, not once per message. A slot (bounded) is
+/// freed as each message is handed out, so capacity is still counted per
+/// message; messages in `batch` belong to the receiver and drop with it.
+pub(super) struct Rx<T> {
+    chan: Arc<Chan<T>>,
+    batch: VecDeque<T>,
+}
+
+impl<T> Rx<T> {
+    pub(super) fn new(chan: Arc<Chan<T>>) -> Rx<T> {
+        Rx {
+            chan,
+            batch: VecDeque::new(),
+        }
+    }
+
+    /// Refills `batch` from the shared queue if it is empty; returns
+    /// whether the channel has ended (empty, and closed or sender-less).
+    /// Registers `waker` when it is empty but open.
+    fn refill(&mut self, waker: Option<&Waker>) -> bool {
+        if !self.batch.is_empty() {
+            return false;
+        }
+        let mut queue = self.chan.queue.lock();
+        if !queue.items.is_empty() {
+            std::mem::swap(&mut queue.items, &mut self.batch);
+            return false;
+        }
+        if queue.tx_gone || queue.rx_closed {
+            return true;
+        }
+        if let Some(waker) = waker {
+            register(&mut queue.rx_waker, waker);
+        }
+        false
+    }
+
+    fn take(&mut self) -> Option<T> {
+        let value = self.batch.pop_front()?;
+        self.chan.release_slots(1);
+        Some(value)
+    }
+
+    pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if self.refill(Some(cx.waker())) {
+            return Poll::Ready(None);
+        }
+        match self.take() {
+            Some(value) => Poll::Ready(Some(value)),
+            None => Poll::Pending,
+        }
+    }
+
+    pub(super) fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        if self.refill(None) {
+            return Err(TryRecvError::Disconnected);
+        }
+        self.take().ok_or(TryRecvError::Empty)
+    }
+
+    /// Moves up to `limit` messages into `buffer`, waiting for at least
+    /// one; `0` means the channel ended (or `limit` was 0).
+    pub(super) fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        if self.refill(Some(cx.waker())) {
+            return Poll::Ready(0);
+        }
+        let n = self.batch.len().min(limit);
+        if n == 0 {
+            return Poll::Pending;
+        }
+        buffer.extend(self.batch.drain(..n));
+        self.chan.release_slots(n);
+        Poll::Ready(n)
+    }
+
+    /// Messages waiting to be received.
+    pub(super) fn len(&self) -> usize {
+        self.batch.len() + self.chan.queue.lock().items.len()
+    }
+
+    pub(super) fn chan(&self) -> &Chan<T> {
+        &self.chan
+    }
+}
+
+impl<T> Drop for Rx<T> {
+    fn drop(&mut self) {
+        self.chan.drop_receiver();
     }
 }
 

@@ -6,7 +6,7 @@ use std::future::poll_fn;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::chan::Chan;
+use super::chan::{Chan, Rx};
 use super::error::{SendError, TryRecvError};
 use crate::sync::blocking;
 
@@ -31,7 +31,7 @@ pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
     let chan = Arc::new(Chan::new(None));
     (
         UnboundedSender { chan: chan.clone() },
-        UnboundedReceiver { chan },
+        UnboundedReceiver { rx: Rx::new(chan) },
     )
 }
 
@@ -58,7 +58,7 @@ pub struct UnboundedSender<T> {
 /// });
 /// ```
 pub struct UnboundedReceiver<T> {
-    chan: Arc<Chan<T>>,
+    rx: Rx<T>,
 }
 
 impl<T> UnboundedSender<T> {
@@ -142,7 +142,7 @@ impl<T> UnboundedReceiver<T> {
     /// });
     /// ```
     pub async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.chan.poll_recv(cx)).await
+        poll_fn(|cx| self.rx.poll_recv(cx)).await
     }
 
     /// Waits for messages and moves up to `limit` of them into `buffer`;
@@ -159,7 +159,7 @@ impl<T> UnboundedReceiver<T> {
     /// });
     /// ```
     pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
+        poll_fn(|cx| self.rx.poll_recv_many(cx, buffer, limit)).await
     }
 
     /// Takes the next message if one is queued.
@@ -175,7 +175,7 @@ impl<T> UnboundedReceiver<T> {
     /// [`TryRecvError::Empty`], or [`TryRecvError::Disconnected`] once no
     /// message can come any more.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
+        self.rx.try_recv()
     }
 
     /// Blocks this thread until a message comes or the channel ends; for
@@ -206,7 +206,7 @@ impl<T> UnboundedReceiver<T> {
     /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
     /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
+        self.rx.poll_recv(cx)
     }
 
     /// Closes the channel for senders; queued messages can still be
@@ -220,7 +220,7 @@ impl<T> UnboundedReceiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn close(&mut self) {
-        self.chan.close();
+        self.rx.chan().close();
     }
 
     /// Whether the channel is closed: [`close`](Self::close) was called or
@@ -232,7 +232,7 @@ impl<T> UnboundedReceiver<T> {
     /// assert!(rx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.chan.is_closed_for_rx()
+        self.rx.chan().is_closed_for_rx()
     }
 
     /// Messages queued now.
@@ -243,7 +243,7 @@ impl<T> UnboundedReceiver<T> {
     /// assert_eq!(rx.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.chan.len()
+        self.rx.len()
     }
 
     /// Whether no message is queued now.
@@ -254,12 +254,6 @@ impl<T> UnboundedReceiver<T> {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-impl<T> Drop for UnboundedReceiver<T> {
-    fn drop(&mut self) {
-        self.chan.drop_receiver();
     }
 }
 
