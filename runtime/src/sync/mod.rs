@@ -64,3 +64,29 @@ pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+
+/// Compile-time check: every primitive is `Send + Sync` where tokio's is
+/// (guards and permits included), so all of them work across threads.
+#[allow(dead_code, reason = "compile-time check only")]
+fn _ensure_send_and_sync() {
+    fn both<T: Send + Sync>() {}
+    both::<Mutex<Vec<u8>>>();
+    both::<MutexGuard<'static, Vec<u8>>>();
+    both::<OwnedMutexGuard<Vec<u8>>>();
+    both::<Semaphore>();
+    both::<SemaphorePermit<'static>>();
+    both::<OwnedSemaphorePermit>();
+    both::<CapacityLimiter>();
+    both::<CapacityToken<'static>>();
+    both::<OwnedCapacityToken>();
+    both::<Borrower>();
+    both::<Event>();
+    both::<EventWait<'static>>();
+    both::<Condition>();
+    both::<oneshot::Sender<Vec<u8>>>();
+    both::<oneshot::Receiver<Vec<u8>>>();
+    both::<mpsc::Sender<Vec<u8>>>();
+    both::<mpsc::Receiver<Vec<u8>>>();
+    both::<mpsc::UnboundedSender<Vec<u8>>>();
+    both::<mpsc::UnboundedReceiver<Vec<u8>>>();
+}
