@@ -7,7 +7,6 @@
 //! `send` passes its slot on; scopes cancelling either), and exact counts
 //! under many producers.
 
-use std::future::{Future, poll_fn};
 use std::task::Poll;
 use std::thread;
 use std::time::Duration;
@@ -16,24 +15,11 @@ use keen::scope::move_on_after;
 use keen::sync::mpsc::error::{TryRecvError, TrySendError};
 use keen::sync::{mpsc, oneshot};
 use keen::task::yield_now;
-use keen_suite::{ALL, DropCounter, Trigger, each, panic_message, poll_once, run_in_task, signal};
+use keen_suite::{
+    ALL, DropCounter, announce_pending, each, panic_message, poll_once, run_in_task, signal,
+};
 
 const MS: Duration = Duration::from_millis(1);
-
-/// `future`, firing `queued` the first time it returns `Pending`.
-fn announce_pending<F: Future>(future: F, queued: Trigger) -> impl Future<Output = F::Output> {
-    let mut future = Box::pin(future);
-    let mut queued = Some(queued);
-    poll_fn(move |cx| {
-        let out = future.as_mut().poll(cx);
-        if out.is_pending() {
-            if let Some(queued) = queued.take() {
-                queued.fire();
-            }
-        }
-        out
-    })
-}
 
 // ---- oneshot -------------------------------------------------------------
 

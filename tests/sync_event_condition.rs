@@ -7,7 +7,6 @@
 //! dropped while queued, after being notified, or while re-locking — to the
 //! next waiter, and works from plain threads through `blocking_lock`.
 
-use std::future::{Future, poll_fn};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
@@ -16,24 +15,11 @@ use std::time::Duration;
 
 use keen::sync::{Condition, Event, Mutex};
 use keen::task::yield_now;
-use keen_suite::{ALL, Trigger, each, panic_message, poll_once, run_in_task, signal};
+use keen_suite::{
+    ALL, Trigger, announce_pending, each, panic_message, poll_once, run_in_task, signal,
+};
 
 const MS: Duration = Duration::from_millis(1);
-
-/// `future`, firing `queued` the first time it returns `Pending`.
-fn announce_pending<F: Future>(future: F, queued: Trigger) -> impl Future<Output = F::Output> {
-    let mut future = Box::pin(future);
-    let mut queued = Some(queued);
-    poll_fn(move |cx| {
-        let out = future.as_mut().poll(cx);
-        if out.is_pending() {
-            if let Some(queued) = queued.take() {
-                queued.fire();
-            }
-        }
-        out
-    })
-}
 
 #[test]
 fn set_wakes_every_waiter_and_stays_set() {

@@ -6,31 +6,15 @@
 //! barging), a cancelled waiter passing on a token it was handed, scope
 //! cancellation, and tokens given back from plain threads.
 
-use std::future::{Future, poll_fn};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
 use keen::sync::{Borrower, CapacityLimiter, TryBorrowError};
 use keen::task::yield_now;
-use keen_suite::{ALL, Trigger, each, poll_once, run_in_task, signal};
+use keen_suite::{ALL, announce_pending, each, poll_once, run_in_task, signal};
 
 const MS: Duration = Duration::from_millis(1);
-
-/// `future`, firing `queued` the first time it returns `Pending`.
-fn announce_pending<F: Future>(future: F, queued: Trigger) -> impl Future<Output = F::Output> {
-    let mut future = Box::pin(future);
-    let mut queued = Some(queued);
-    poll_fn(move |cx| {
-        let out = future.as_mut().poll(cx);
-        if out.is_pending() {
-            if let Some(queued) = queued.take() {
-                queued.fire();
-            }
-        }
-        out
-    })
-}
 
 #[test]
 fn a_borrower_cannot_hold_two_tokens() {

@@ -9,7 +9,6 @@
 //! `Pending`; futures whose queue position matters are polled by hand with
 //! `poll_once`.
 
-use std::future::{Future, poll_fn};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -17,24 +16,9 @@ use std::time::Duration;
 
 use keen::sync::Mutex;
 use keen::task::yield_now;
-use keen_suite::{ALL, Trigger, each, panic_message, poll_once, run_in_task, signal};
+use keen_suite::{ALL, announce_pending, each, panic_message, poll_once, run_in_task, signal};
 
 const MS: Duration = Duration::from_millis(1);
-
-/// `future`, firing `queued` the first time it returns `Pending`.
-fn announce_pending<F: Future>(future: F, queued: Trigger) -> impl Future<Output = F::Output> {
-    let mut future = Box::pin(future);
-    let mut queued = Some(queued);
-    poll_fn(move |cx| {
-        let out = future.as_mut().poll(cx);
-        if out.is_pending() {
-            if let Some(queued) = queued.take() {
-                queued.fire();
-            }
-        }
-        out
-    })
-}
 
 #[test]
 fn ten_thousand_tasks_count_exactly_and_never_overlap() {

@@ -119,6 +119,17 @@ impl Drop for ScopeGuard {
     }
 }
 
+/// Whether this thread is polling a `block_on` root future right now (it
+/// has task-locals but no task id).
+pub fn in_block_on() -> bool {
+    CURRENT
+        .try_with(|c| {
+            let c = c.get();
+            c.id.is_none() && !c.locals.is_null()
+        })
+        .unwrap_or(false)
+}
+
 /// The id of the task being polled on this thread, if any.
 pub fn try_current_id() -> Option<Id> {
     CURRENT.try_with(|c| c.get().id).ok().flatten()

@@ -227,3 +227,19 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 pub fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
 }
+
+/// Wraps `future` so that `pending` fires the first time it returns
+/// `Pending` (it is then queued as a waiter, say).
+pub fn announce_pending<F: Future>(future: F, pending: Trigger) -> impl Future<Output = F::Output> {
+    let mut future = Box::pin(future);
+    let mut pending = Some(pending);
+    std::future::poll_fn(move |cx| {
+        let out = future.as_mut().poll(cx);
+        if out.is_pending() {
+            if let Some(pending) = pending.take() {
+                pending.fire();
+            }
+        }
+        out
+    })
+}

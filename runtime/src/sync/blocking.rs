@@ -30,11 +30,7 @@ impl Wake for Unpark {
 fn in_async_context() -> bool {
     let on_runtime_thread =
         crate::Handle::try_current().is_ok_and(|h| h.scheduler().is_runtime_thread());
-    // A `block_on` future is polled with task-locals but no task id; an
-    // unused key (no `static` lives at address 0) asks without reading.
-    let in_block_on =
-        crate::task::try_id().is_none() && keen_scheduler::context::local_get(0).is_ok();
-    on_runtime_thread || in_block_on
+    on_runtime_thread || keen_scheduler::context::in_block_on()
 }
 
 /// Blocks this thread until `future` completes.
