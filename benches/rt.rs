@@ -52,7 +52,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 
 mod common;
 use common::{flavor, keen_rt, tokio_rt};
@@ -277,6 +277,16 @@ trait Workload {
     fn batch<R: Rt>(rt: &R, multi: bool);
 }
 
+/// Settings for groups whose batches take tens of milliseconds: flat
+/// sampling, so 10 samples need 10 batches rather than 55.
+fn configure_slow(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+}
+
 /// Benches `W` on keen and on tokio, current-thread then multi-thread. Each
 /// cell builds its own runtime and drops it (and its background load) before
 /// the next one starts.
@@ -357,6 +367,10 @@ struct SpawnManyRemoteBusy;
 impl Workload for SpawnManyRemoteBusy {
     const GROUP: &'static str = "rt_spawn_many_remote_busy";
 
+    fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
+        configure_slow(group);
+    }
+
     fn background<R: Rt>(rt: &R, multi: bool) -> Option<Busy> {
         let running = Arc::new(AtomicBool::new(true));
         if multi {
@@ -386,6 +400,10 @@ struct SpawnManyRemoteBusy2;
 impl Workload for SpawnManyRemoteBusy2 {
     const GROUP: &'static str = "rt_spawn_many_remote_busy2";
     const MULTI_ONLY: bool = true;
+
+    fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
+        configure_slow(group);
+    }
 
     fn background<R: Rt>(rt: &R, _multi: bool) -> Option<Busy> {
         let running = Arc::new(AtomicBool::new(true));
