@@ -40,7 +40,8 @@
 //!   (`docs/eager.md`), which is what keeps `chained_spawn` and the busy
 //!   chains from growing the stack.
 //!
-//! `cargo bench --bench rt`; each group takes well under half a minute.
+//! `cargo bench --bench rt`: each group takes under half a minute, the whole
+//! file about three minutes on 2 cores.
 
 use std::fmt::Debug;
 use std::future::Future;
