@@ -423,3 +423,57 @@ fn an_eager_child_that_yields_is_not_stranded_behind_its_busy_parent() {
         }
     });
 }
+
+#[test]
+fn eager_chains_count_toward_remote_queue_fairness() {
+    // A task that runs 32 eager children per poll keeps the thread busy;
+    // tasks spawned from outside must still get their turn every
+    // `global_queue_interval` polls *of any kind*, eager ones included.
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+    let cfg = EAGER[0]; // current-thread, eager
+    let rt = cfg.build();
+    let work = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (w, s) = (work.clone(), stop.clone());
+    let busy = rt.spawn(async move {
+        while !s.load(SeqCst) {
+            for _ in 0..32 {
+                let w = w.clone();
+                keen::spawn(async move {
+                    w.fetch_add(1, SeqCst);
+                });
+            }
+            task::yield_now().await;
+        }
+    });
+    let handle = rt.handle().clone();
+    let (w, s) = (work.clone(), stop.clone());
+    let remote = std::thread::spawn(move || {
+        // Let the busy task get going (it counts work while it runs).
+        while w.load(SeqCst) < 1_000 {
+            std::thread::yield_now();
+        }
+        // Each remote task notes how much eager work had run when it ran.
+        let ran_at = Arc::new(Mutex::new(Vec::new()));
+        let mut enqueued = 0;
+        for _ in 0..10 {
+            let (ran_at, w2) = (ran_at.clone(), w.clone());
+            handle.spawn(async move {
+                ran_at.lock().unwrap().push(w2.load(SeqCst));
+            });
+            enqueued = w.load(SeqCst); // at or after this spawn
+        }
+        while ran_at.lock().unwrap().len() < 10 {
+            std::thread::yield_now();
+        }
+        s.store(true, SeqCst);
+        let last = ran_at.lock().unwrap().iter().copied().max().unwrap();
+        last.saturating_sub(enqueued)
+    });
+    rt.block_on(busy).unwrap();
+    let waited = remote.join().unwrap();
+    // One remote task per scheduler tick of 33 polls: ~330 units of eager
+    // work for 10 tasks (counting eager polls as ticks); counting only
+    // scheduler polls it was ~10,000.
+    assert!(waited < 3_000, "remote tasks waited for {waited} eager polls");
+}

@@ -48,7 +48,9 @@ impl Current {
 
 thread_local! {
     static CURRENT: Cell<Current> = const { Cell::new(Current::NONE) };
-    static EAGER_DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Eager-spawn nesting here, and eager polls since the scheduler last
+    /// advanced its tick (one thread-local for both: the spawn hot path).
+    static EAGER: Cell<Eager> = const { Cell::new(Eager { depth: 0, polls: 0 }) };
 }
 
 /// Restores the previous current-task context when dropped.
@@ -185,18 +187,28 @@ pub fn inherited_locals() -> Locals {
     with_current_locals(|l| l.map(|l| l.clone()).unwrap_or_default())
 }
 
+#[derive(Clone, Copy)]
+struct Eager {
+    depth: u32,
+    polls: u32,
+}
+
 /// Counts one level of eager-spawn nesting on this thread while alive.
 pub(crate) struct EagerDepthGuard(());
 
 impl EagerDepthGuard {
-    /// Enters one more level if the depth stays within `limit`.
+    /// Enters one more level if the depth stays within `limit`, counting
+    /// one eager poll.
     #[inline]
     pub(crate) fn try_enter(limit: u32) -> Option<EagerDepthGuard> {
-        EAGER_DEPTH
-            .try_with(|d| {
-                let depth = d.get();
+        EAGER
+            .try_with(|e| {
+                let Eager { depth, polls } = e.get();
                 (depth < limit).then(|| {
-                    d.set(depth + 1);
+                    e.set(Eager {
+                        depth: depth + 1,
+                        polls: polls.wrapping_add(1),
+                    });
                     EagerDepthGuard(())
                 })
             })
@@ -208,6 +220,37 @@ impl EagerDepthGuard {
 impl Drop for EagerDepthGuard {
     #[inline]
     fn drop(&mut self) {
-        let _ = EAGER_DEPTH.try_with(|d| d.set(d.get() - 1));
+        let _ = EAGER.try_with(|e| {
+            let Eager { depth, polls } = e.get();
+            e.set(Eager {
+                depth: depth - 1,
+                polls,
+            });
+        });
     }
+}
+
+/// Advances a scheduler's tick by one poll plus every eager poll run on
+/// this thread since the last advance, and returns `(old, new)`. Fairness
+/// intervals count work this way: with eager spawn one scheduler poll can
+/// run a whole chain of nested tasks, and counting it as one tick starved
+/// the remote queue (checked every `global_queue_interval` ticks) ~30-fold.
+pub(crate) fn advance_tick(tick: &mut u32) -> (u32, u32) {
+    let eager = EAGER
+        .try_with(|e| {
+            let mut state = e.get();
+            let polls = std::mem::take(&mut state.polls);
+            e.set(state);
+            polls
+        })
+        .unwrap_or(0);
+    let old = *tick;
+    *tick = old.wrapping_add(1).wrapping_add(eager);
+    (old, *tick)
+}
+
+/// Whether a tick advance from `old` to `new` passed a multiple of
+/// `interval` (so the work due every `interval` ticks is due now).
+pub(crate) fn crossed(old: u32, new: u32, interval: u32) -> bool {
+    new < old || old / interval != new / interval
 }

@@ -20,7 +20,7 @@ use std::thread::{self, ThreadId};
 use parking_lot::Mutex;
 
 use crate::config::Config;
-use crate::context::{Current, CurrentGuard};
+use crate::context::{Current, CurrentGuard, advance_tick, crossed};
 use crate::locals::Locals;
 use crate::metrics::{Metrics, MetricsSnapshot, Writer};
 use crate::panic_policy::PanicPolicy;
@@ -215,13 +215,13 @@ impl Drop for ReturnCore<'_> {
 
 impl Context {
     /// Next task: the remote queue first every `global_queue_interval`
-    /// ticks (fairness), else local first.
+    /// ticks (fairness; eager polls count as ticks), else local first.
     fn next_task(&self) -> Option<Notified> {
         let mut core = self.core.borrow_mut();
         let core = core.as_mut()?;
-        core.tick = core.tick.wrapping_add(1);
+        let (old, new) = advance_tick(&mut core.tick);
         let shared = &self.shared;
-        if core.tick % shared.config.global_queue_interval == 0 {
+        if crossed(old, new, shared.config.global_queue_interval) {
             shared.pop_remote().or_else(|| core.local.pop_front())
         } else {
             core.local.pop_front().or_else(|| shared.pop_remote())

@@ -2,6 +2,7 @@
 //! (LIFO slot, local queue, injector every `global_queue_interval` ticks for
 //! fairness, then stealing half of a random sibling's queue), and parking.
 
+use crate::context::{advance_tick, crossed};
 use crate::task::Placement;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub(crate) struct Core {
     pub(crate) local: Worker<Notified>,
     pub(crate) parker: Parker,
     tick: u32,
+    /// The last tick advance passed an `event_interval` boundary.
+    maintenance_due: bool,
     lifo_polls: u32,
     searching: bool,
     rng: u32,
@@ -38,6 +41,7 @@ impl Core {
             local: Worker::new_fifo(),
             parker,
             tick: 0,
+            maintenance_due: false,
             lifo_polls: 0,
             searching: false,
             rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
@@ -119,8 +123,10 @@ impl Context {
     fn next_local_or_global(&self) -> Option<Notified> {
         let shared = &*self.shared;
         self.with_core(|core| {
-            core.tick = core.tick.wrapping_add(1);
-            if core.tick % shared.config.global_queue_interval == 0 {
+            // Eager polls count as ticks (see `advance_tick`).
+            let (old, new) = advance_tick(&mut core.tick);
+            core.maintenance_due = crossed(old, new, shared.config.event_interval);
+            if crossed(old, new, shared.config.global_queue_interval) {
                 if let Some(task) = shared.steal_injector(&core.local) {
                     return Some(task);
                 }
@@ -192,7 +198,7 @@ impl Context {
             // One queued task is this worker's next: only a backlog
             // beyond it is worth a sibling's wake.
             let queued = core.local.len() + usize::from(core.lifo.is_some());
-            (core.tick % shared.config.event_interval == 0, queued > 1)
+            (std::mem::take(&mut core.maintenance_due), queued > 1)
         });
         if due {
             self.with_core(|core| core.parker.shared_driver().clone())
