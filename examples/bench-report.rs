@@ -383,6 +383,7 @@ fn target(pair: &Pair) -> Option<(&'static str, bool)> {
         || g.contains("semaphore")
         || g.contains("mpsc")
         || g.contains("oneshot")
+        || g.contains("request_reply")
     {
         ("≥ 1.0× tokio", 1.0)
     } else {
