@@ -9,7 +9,7 @@ use keen::group::{StartError, Started, TaskGroup};
 use keen::scope::move_on_after;
 use keen::task::yield_now;
 use keen::time::{Instant, sleep};
-use keen_suite::{Config, DropCounter, run_in_task};
+use keen_suite::{Config, DropCounter, FirstSteps, run_in_task};
 
 use super::Check;
 use crate::ensure;
@@ -154,17 +154,15 @@ pub fn lazy_group_order(cfg: Config) -> Check {
         let log = Arc::new(Mutex::new(Vec::new()));
         let tg = TaskGroup::new();
         log.lock().unwrap().push("p0".to_owned());
+        let first = FirstSteps::new();
         for i in 0..2 {
-            let before = log.lock().unwrap().len();
-            let steps = log.clone();
+            let (steps, first_step) = (log.clone(), first.clone());
             tg.spawn_lazy(async move {
+                first_step.record(i);
                 steps.lock().unwrap().push(format!("c{i} start"));
                 yield_now().await;
             });
-            ensure!(
-                log.lock().unwrap().len() == before,
-                "c{i} ran inside spawn_lazy"
-            );
+            ensure!(!first.ran_here(i), "c{i} ran inside spawn_lazy");
         }
         log.lock().unwrap().push("p1".to_owned());
         tg.join().await.map_err(|e| e.to_string())?;

@@ -9,7 +9,7 @@ use std::thread;
 
 use keen::scope::CancelScope;
 use keen::task::{self, yield_now};
-use keen_suite::{Config, run_in_task};
+use keen_suite::{Config, FirstSteps, run_in_task};
 
 use super::Check;
 use crate::ensure;
@@ -66,10 +66,11 @@ pub fn task_local_isolation(cfg: Config) -> Check {
     })
 }
 
-/// Scenario 12: Ordering. Eager: `[p0, c0 start, c1 start, p1, …]` — each child's
-/// first step runs inside `spawn`. Lazy: `[p0, p1, c0 start, c1 start, …]`
-/// on current-thread; on multi-thread the children may start on another
-/// worker at any time after `spawn` returned, never inside it.
+/// Scenario 12: Ordering (first steps; the children's later steps may
+/// interleave on multi-thread). Eager: `[p0, c0 start, c1 start, p1]` —
+/// each child's first step runs inside `spawn`. Lazy: `[p0, p1, c0 start,
+/// c1 start]` on current-thread; on multi-thread the children may start on
+/// another worker as soon as `spawn` returned, never inside it.
 pub fn ordering(cfg: Config) -> Check {
     run_in_task(&cfg.build_paused(), async move {
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -77,29 +78,36 @@ pub fn ordering(cfg: Config) -> Check {
         push("p0".into());
         let mut children = Vec::new();
         let mut started_inside_spawn = Vec::new();
+        let first = FirstSteps::new();
         for i in 0..2 {
-            let steps = log.clone();
-            let before = log.lock().unwrap().len();
+            let (steps, first_step) = (log.clone(), first.clone());
             children.push(keen::spawn(async move {
+                first_step.record(i);
                 steps.lock().unwrap().push(format!("c{i} start"));
                 yield_now().await;
                 steps.lock().unwrap().push(format!("c{i} end"));
             }));
-            started_inside_spawn.push(log.lock().unwrap().len() > before);
+            started_inside_spawn.push(first.ran_here(i));
         }
         push("p1".into());
         for child in children {
             child.await.map_err(|e| e.to_string())?;
         }
         let log = log.lock().unwrap().clone();
+        let firsts: Vec<&str> = log
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !s.ends_with(" end"))
+            .collect();
         if cfg.eager {
             ensure!(
-                log[..4] == ["p0", "c0 start", "c1 start", "p1"],
+                firsts == ["p0", "c0 start", "c1 start", "p1"]
+                    && started_inside_spawn == [true, true],
                 "eager order: {log:?}"
             );
         } else if !cfg.is_multi_thread() {
             ensure!(
-                log[..4] == ["p0", "p1", "c0 start", "c1 start"],
+                firsts == ["p0", "p1", "c0 start", "c1 start"],
                 "lazy order: {log:?}"
             );
         } else {

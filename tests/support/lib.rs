@@ -243,3 +243,34 @@ pub fn announce_pending<F: Future>(future: F, pending: Trigger) -> impl Future<O
         out
     })
 }
+
+/// Where tasks took their first step, to tell a step run *inside* `spawn`
+/// (on the spawning thread, before `spawn` returned) from one run at once
+/// on another worker: the spawner asks [`ran_here`](Self::ran_here) right
+/// after `spawn` returns, without suspending in between, so a first step
+/// on its own thread can only have run inside the call.
+#[derive(Debug, Clone, Default)]
+pub struct FirstSteps(Arc<Mutex<Vec<(usize, std::thread::ThreadId)>>>);
+
+impl FirstSteps {
+    /// No step recorded yet.
+    pub fn new() -> FirstSteps {
+        FirstSteps::default()
+    }
+
+    /// Task `task` takes its first step now, on this thread.
+    pub fn record(&self, task: usize) {
+        let here = std::thread::current().id();
+        self.0.lock().unwrap().push((task, here));
+    }
+
+    /// Whether task `task` already took its first step on this thread.
+    pub fn ran_here(&self, task: usize) -> bool {
+        let here = std::thread::current().id();
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|&(t, on)| t == task && on == here)
+    }
+}
