@@ -475,5 +475,8 @@ fn eager_chains_count_toward_remote_queue_fairness() {
     // One remote task per scheduler tick of 33 polls: ~330 units of eager
     // work for 10 tasks (counting eager polls as ticks); counting only
     // scheduler polls it was ~10,000.
-    assert!(waited < 3_000, "remote tasks waited for {waited} eager polls");
+    assert!(
+        waited < 3_000,
+        "remote tasks waited for {waited} eager polls"
+    );
 }
