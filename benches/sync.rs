@@ -33,6 +33,28 @@ use common::{flavor, keen_rt, time_in_task, tokio_rt};
 const TASKS: usize = 8;
 const ROUNDS: usize = 100;
 
+/// Benches `$body`, written once with the runtime crate named `$rtc`
+/// (`$rtc::spawn`, `$rtc::sync::Mutex`, …), on keen and then on tokio of
+/// the same flavour: each iteration runs it in one task of that runtime.
+macro_rules! both_in_task {
+    ($group:expr, $multi:expr, |$rtc:ident| $body:block) => {{
+        {
+            use keen as $rtc;
+            let rt = keen_rt($multi);
+            $group.bench_function(format!("keen/{}", flavor($multi)), |b| {
+                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
+            });
+        }
+        {
+            use tokio as $rtc;
+            let rt = tokio_rt($multi);
+            $group.bench_function(format!("tokio/{}", flavor($multi)), |b| {
+                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
+            });
+        }
+    }};
+}
+
 fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
     group
         .warm_up_time(Duration::from_millis(500))
@@ -73,55 +95,24 @@ fn mutex_contended(c: &mut Criterion) {
     let mut group = c.benchmark_group("mutex_contended");
     configure(&mut group);
     for multi in [false, true] {
-        let rt = keen_rt(multi);
-        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
-            b.iter(|| {
-                rt.block_on(rt.spawn(async {
-                    let m = Arc::new(keen::sync::Mutex::new(0usize));
-                    let tasks: Vec<_> = (0..TASKS)
-                        .map(|_| {
-                            let m = m.clone();
-                            keen::spawn(async move {
-                                for _ in 0..ROUNDS {
-                                    let mut g = m.lock().await;
-                                    keen::task::yield_now().await;
-                                    *g += 1;
-                                }
-                            })
-                        })
-                        .collect();
-                    for t in tasks {
-                        t.await.unwrap();
-                    }
-                    assert_eq!(*m.lock().await, TASKS * ROUNDS);
-                }))
-                .unwrap()
-            })
-        });
-        let rt = tokio_rt(multi);
-        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
-            b.iter(|| {
-                rt.block_on(rt.spawn(async {
-                    let m = Arc::new(tokio::sync::Mutex::new(0usize));
-                    let tasks: Vec<_> = (0..TASKS)
-                        .map(|_| {
-                            let m = m.clone();
-                            tokio::spawn(async move {
-                                for _ in 0..ROUNDS {
-                                    let mut g = m.lock().await;
-                                    tokio::task::yield_now().await;
-                                    *g += 1;
-                                }
-                            })
-                        })
-                        .collect();
-                    for t in tasks {
-                        t.await.unwrap();
-                    }
-                    assert_eq!(*m.lock().await, TASKS * ROUNDS);
-                }))
-                .unwrap()
-            })
+        both_in_task!(group, multi, |rtc| {
+            let m = Arc::new(rtc::sync::Mutex::new(0usize));
+            let tasks: Vec<_> = (0..TASKS)
+                .map(|_| {
+                    let m = m.clone();
+                    rtc::spawn(async move {
+                        for _ in 0..ROUNDS {
+                            let mut g = m.lock().await;
+                            rtc::task::yield_now().await;
+                            *g += 1;
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            assert_eq!(*m.lock().await, TASKS * ROUNDS);
         });
     }
     group.finish();
@@ -153,51 +144,22 @@ fn semaphore_contended(c: &mut Criterion) {
     let mut group = c.benchmark_group("semaphore_contended");
     configure(&mut group);
     for multi in [false, true] {
-        let rt = keen_rt(multi);
-        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
-            b.iter(|| {
-                rt.block_on(rt.spawn(async {
-                    let s = Arc::new(keen::sync::Semaphore::new(2));
-                    let tasks: Vec<_> = (0..TASKS)
-                        .map(|_| {
-                            let s = s.clone();
-                            keen::spawn(async move {
-                                for _ in 0..ROUNDS {
-                                    let _p = s.acquire().await.unwrap();
-                                    keen::task::yield_now().await;
-                                }
-                            })
-                        })
-                        .collect();
-                    for t in tasks {
-                        t.await.unwrap();
-                    }
-                }))
-                .unwrap()
-            })
-        });
-        let rt = tokio_rt(multi);
-        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
-            b.iter(|| {
-                rt.block_on(rt.spawn(async {
-                    let s = Arc::new(tokio::sync::Semaphore::new(2));
-                    let tasks: Vec<_> = (0..TASKS)
-                        .map(|_| {
-                            let s = s.clone();
-                            tokio::spawn(async move {
-                                for _ in 0..ROUNDS {
-                                    let _p = s.acquire().await.unwrap();
-                                    tokio::task::yield_now().await;
-                                }
-                            })
-                        })
-                        .collect();
-                    for t in tasks {
-                        t.await.unwrap();
-                    }
-                }))
-                .unwrap()
-            })
+        both_in_task!(group, multi, |rtc| {
+            let s = Arc::new(rtc::sync::Semaphore::new(2));
+            let tasks: Vec<_> = (0..TASKS)
+                .map(|_| {
+                    let s = s.clone();
+                    rtc::spawn(async move {
+                        for _ in 0..ROUNDS {
+                            let _p = s.acquire().await.unwrap();
+                            rtc::task::yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
         });
     }
     group.finish();
