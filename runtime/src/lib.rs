@@ -79,13 +79,13 @@ where
 {
     // Hot path: on a thread of the current runtime, spawn through the
     // scheduler's own thread context without cloning the handle.
-    let future = match context::current_scheduler_id() {
-        Some(id) => match keen_scheduler::spawn_on_runtime_thread(id, future) {
-            Ok(handle) => return handle,
-            Err(future) => future,
-        },
-        None => future,
-    };
+    let mut future = Some(future);
+    if let Some(id) = context::current_scheduler_id() {
+        if let Some(handle) = keen_scheduler::spawn_on_runtime_thread(id, &mut future) {
+            return handle;
+        }
+    }
+    let future = future.expect("only a spawn takes the future");
     Handle::current().spawn(future)
 }
 

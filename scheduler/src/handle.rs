@@ -284,7 +284,10 @@ impl fmt::Debug for Handle {
 }
 
 /// `thread`: the caller's metrics writer if it is a runtime thread of this
-/// scheduler; `eager`: whether this call may poll in place.
+/// scheduler; `eager`: whether this call may poll in place. Meant to be
+/// inlined into the spawner, so the handle of a task that finished eagerly
+/// reaches it in registers rather than through memory.
+#[inline]
 fn spawn_with<F, S>(
     scheduler: &S,
     metrics: &Metrics,
@@ -317,11 +320,14 @@ where
 /// Spawns on the scheduler whose [`Handle::scheduler_id`] is `scheduler_id`
 /// if the calling thread is one of its runtime threads, without cloning any
 /// handle: the hot path of a free `spawn` from inside a task. The child
-/// inherits the caller's task-locals. Gives the future back otherwise.
+/// inherits the caller's task-locals. Takes the future out of `future` only
+/// when it spawns; `None` (and `future` left as it was) otherwise. (An
+/// `Option` in and out rather than a `Result` giving the future back: the
+/// handle then comes back in registers.)
 pub fn spawn_on_runtime_thread<F>(
     scheduler_id: usize,
-    future: F,
-) -> Result<JoinHandle<F::Output>, F>
+    future: &mut Option<F>,
+) -> Option<JoinHandle<F::Output>>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -336,7 +342,8 @@ where
             let s = &cx.shared;
             let locals = inherited_locals();
             let writer = Some(Writer::Owner(0));
-            Ok(spawn_with(
+            let future = future.take()?;
+            Some(spawn_with(
                 s,
                 &s.metrics,
                 &s.config,
@@ -352,7 +359,8 @@ where
             let s = &cx.shared;
             let locals = inherited_locals();
             let writer = Some(Writer::Owner(cx.index));
-            Ok(spawn_with(
+            let future = future.take()?;
+            Some(spawn_with(
                 s,
                 &s.metrics,
                 &s.config,
@@ -362,6 +370,6 @@ where
                 locals,
             ))
         }
-        _ => Err(future),
+        _ => None,
     })
 }

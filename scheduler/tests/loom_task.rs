@@ -271,3 +271,55 @@ fn loom_shutdown_races_a_wake() {
         assert_eq!(Arc::strong_count(&token), 1);
     });
 }
+
+/// Ready on its first poll, after handing a clone of its waker to a thread
+/// that wakes it (`wake`) or just drops it.
+struct EscapingWaker {
+    wake: bool,
+    thread: Arc<Mutex<Option<thread::JoinHandle<()>>>>,
+    token: Arc<()>,
+}
+
+impl Future for EscapingWaker {
+    type Output = Arc<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Arc<()>> {
+        let waker = cx.waker().clone();
+        let wake = self.wake;
+        let t = thread::spawn(move || {
+            if wake {
+                waker.wake();
+            } else {
+                drop(waker);
+            }
+        });
+        *self.thread.lock().unwrap() = Some(t);
+        Poll::Ready(self.token.clone())
+    }
+}
+
+/// A waker clone that escaped the eager poll races the spawner's check that
+/// nothing else refers to the finished task (which then frees it at once):
+/// whichever way it goes, the task is freed exactly once, after the clone
+/// is done with it, and the output reaches the handle.
+#[test]
+fn loom_an_escaped_waker_races_the_eager_completion() {
+    for wake in [false, true] {
+        loom::model(move || {
+            let s = TestScheduler::default();
+            let token = Arc::new(());
+            let thread = Arc::new(Mutex::new(None));
+            let future = EscapingWaker {
+                wake,
+                thread: thread.clone(),
+                token: token.clone(),
+            };
+            let (handle, completed) = task::spawn_eager(future, &s, Locals::new());
+            assert!(completed);
+            let out = loom::future::block_on(handle).unwrap();
+            thread.lock().unwrap().take().unwrap().join().unwrap();
+            assert!(s.take_queue().is_empty(), "a finished task is never queued");
+            drop(out);
+            assert_eq!(Arc::strong_count(&token), 1);
+        });
+    }
+}

@@ -16,7 +16,7 @@ use std::task::{Context, Poll, Waker};
 use super::core::{Cell, Header, Stage, Vtable};
 use super::state::{State, ToIdle, ToRunning};
 use super::waker::waker_ref;
-use super::{JoinError, Notified, RawTask, Schedule, Task};
+use super::{JoinError, JoinHandle, Notified, RawTask, Schedule, Task};
 use crate::context::{Current, CurrentGuard};
 use crate::locals::Locals;
 
@@ -92,13 +92,6 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         });
     }
 
-    pub(crate) fn is_panicked(&self) -> bool {
-        // SAFETY: called by the RUNNING holder right after `poll_future`.
-        self.cell()
-            .stage
-            .with(|s| unsafe { matches!(&*s, Stage::Finished(Err(e)) if e.is_panic()) })
-    }
-
     fn current(&self) -> Current {
         Current::task(Some(self.header().id), &self.header().locals)
     }
@@ -107,6 +100,21 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// or a panic, drops the future and stores the output. Caller holds
     /// `RUNNING` (which makes the stage and locals exclusively its own).
     pub(crate) fn poll_future(&self) -> Poll<()> {
+        match self.poll_output() {
+            Poll::Ready(output) => {
+                self.set_stage(Stage::Finished(output));
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// [`poll_future`](Self::poll_future) without storing the output: it is
+    /// returned (the future is dropped, the stage left `Consumed`). Inlined
+    /// so an eager spawn can hand a ready output straight to its join
+    /// handle, in registers, instead of through the stage.
+    #[inline(always)]
+    fn poll_output(&self) -> Poll<Result<F::Output, JoinError>> {
         let header = self.header();
         let waker = waker_ref(header);
         let mut cx = Context::from_waker(&waker);
@@ -126,7 +134,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 future.poll(&mut cx)
             })
         }));
-        let output = match polled {
+        Poll::Ready(match polled {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(output)) => match self.drop_future() {
                 Ok(()) => Ok(output),
@@ -138,9 +146,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 let _ = self.drop_future();
                 Err(JoinError::panic(header.id, payload))
             }
-        };
-        self.set_stage(Stage::Finished(output));
-        Poll::Ready(())
+        })
     }
 
     /// Drops the future (or anything else in the stage) in place under
@@ -304,6 +310,22 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
     }
 
+    /// Frees the allocation without running any field's drop.
+    ///
+    /// # Safety
+    /// No reference to the task remains, and no field owns anything: the
+    /// locals were taken, no join waker or scheduler was stored, and the
+    /// stage is `Consumed`.
+    unsafe fn free_empty(self) {
+        // SAFETY: no reference remains (the contract), so nothing writes it.
+        debug_assert!(self.header().join_waker.with(|w| unsafe { (*w).is_none() }));
+        debug_assert!(self.scheduler().is_none());
+        // SAFETY: the cell came from `Box::leak` in `Cell::allocate`, and by
+        // the contract nothing refers to it and dropping its fields would
+        // do nothing, so freeing it as uninitialised memory loses nothing.
+        drop(unsafe { Box::from_raw(self.cell.as_ptr().cast::<mem::MaybeUninit<Cell<F, S>>>()) });
+    }
+
     // ---- vtable entries -------------------------------------------------
 
     /// # Safety
@@ -416,14 +438,25 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 }
 
+/// What an eager spawn leaves for its join handle.
+pub(crate) enum Eager<T> {
+    /// The task finished in its eager poll and nothing else ever referred
+    /// to it: it is already freed, and this is its output (and its join
+    /// handle's word).
+    Done(std::num::NonZeroUsize, T),
+    /// The task, finished during the eager poll (`true`) or promoted.
+    Task(RawTask, bool),
+}
+
 /// Spawns with the eager protocol (DESIGN.md, steps 1–3): allocate, poll in
 /// place with the child's context, then complete or promote.
+#[inline]
 pub(crate) fn spawn_eager<F, S>(
     future: F,
     scheduler: &S,
     id: super::Id,
     locals: Locals,
-) -> (RawTask, bool)
+) -> Eager<F::Output>
 where
     F: Future + 'static,
     S: Schedule,
@@ -439,15 +472,33 @@ where
     // SAFETY: just allocated as a `Cell<F, S>`; we hold the poller's reference.
     let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
     let raw = RawTask { ptr };
-    match harness.poll_future() {
-        Poll::Ready(()) => {
-            if harness.is_panicked() {
+    match harness.poll_output() {
+        Poll::Ready(Ok(output)) if harness.state().is_exclusive_eager() => {
+            let Some(word) = JoinHandle::<F::Output>::done_word(id) else {
+                harness.set_stage(Stage::Finished(Ok(output)));
+                harness.complete_eager();
+                return Eager::Task(raw, true);
+            };
+            // SAFETY: RUNNING is held (see the field rules in `core.rs`).
+            drop(unsafe { mem::take(&mut *harness.header().locals.get()) });
+            // SAFETY: the word is still `INITIAL_EAGER`: the poller and the
+            // join handle (not handed out yet) hold the only references and
+            // no waker clone escaped, so nothing else can reach the task.
+            // Nothing is left to drop: the locals were just taken, no join
+            // waker or scheduler was ever stored, and `poll_output` dropped
+            // the future, leaving the stage `Consumed`.
+            unsafe { harness.free_empty() };
+            Eager::Done(word, output)
+        }
+        Poll::Ready(output) => {
+            if matches!(&output, Err(e) if e.is_panic()) {
                 // The handle may drop the panic unread; it then reports it
                 // through the runtime's policy, which needs the scheduler.
                 harness.set_scheduler(scheduler.clone());
             }
+            harness.set_stage(Stage::Finished(output));
             harness.complete_eager();
-            (raw, true)
+            Eager::Task(raw, true)
         }
         Poll::Pending => {
             harness.set_scheduler(scheduler.clone());
@@ -462,7 +513,7 @@ where
                 // to idle siblings.
                 harness.after_pending(Placement::Back);
             }
-            (raw, false)
+            Eager::Task(raw, false)
         }
     }
 }

@@ -38,6 +38,11 @@ impl Id {
         Id(NonZeroU64::new(raw).expect("task ids start at 1 and never wrap"))
     }
 
+    /// The id whose [`as_u64`](Self::as_u64) is `raw`.
+    pub(crate) fn from_raw(raw: NonZeroU64) -> Id {
+        Id(raw)
+    }
+
     /// The id as a number, for logs and metrics.
     pub fn as_u64(self) -> u64 {
         self.0.get()

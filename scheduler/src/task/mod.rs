@@ -205,6 +205,7 @@ impl std::fmt::Debug for Notified {
 
 /// Spawns `future` eagerly (see the module docs). Returns the join handle and
 /// whether the task completed during its eager poll.
+#[inline]
 pub(crate) fn spawn_eager<F, S>(
     future: F,
     scheduler: &S,
@@ -214,8 +215,10 @@ where
     F: Future + 'static,
     S: Schedule,
 {
-    let (raw, completed) = harness::spawn_eager(future, scheduler, Id::next(), locals);
-    (JoinHandle::new(raw), completed)
+    match harness::spawn_eager(future, scheduler, Id::next(), locals) {
+        harness::Eager::Done(word, output) => (JoinHandle::ready(word, output), true),
+        harness::Eager::Task(raw, completed) => (JoinHandle::new(raw), completed),
+    }
 }
 
 /// Spawns `future` lazily: bound and queued, first polled by the scheduler.

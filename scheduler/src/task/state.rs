@@ -198,6 +198,16 @@ impl State {
         true
     }
 
+    /// Eager fast path: whether the word is still exactly `INITIAL_EAGER`,
+    /// so the poller and the join handle (not handed out yet) hold the only
+    /// references and nothing happened (no wake, abort or escaped waker
+    /// clone): no other thread can reach the task. Acquire: a waker clone
+    /// dropped on another thread is finished with the task before the
+    /// poller frees it.
+    pub(crate) fn is_exclusive_eager(&self) -> bool {
+        self.0.load(Acquire) == INITIAL_EAGER
+    }
+
     /// Join-handle fast path: `true` if the task is complete and the handle
     /// holds the last reference, so nothing else can touch the task and it
     /// may be freed without a read-modify-write.
