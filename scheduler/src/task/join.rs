@@ -35,6 +35,10 @@ const TAKEN: usize = 0b10;
 /// or panicked. Dropping the handle *detaches* the task: it keeps running.
 /// A task that finished during its eager first poll is already finished when
 /// `spawn` returns: [`is_finished`](Self::is_finished) is `true` at once.
+///
+/// Size: one word plus room for a `T`, which holds the output of a task
+/// freed during its eager poll. For a large output, box it (or return it
+/// through a channel) if the handle itself is moved around a lot.
 pub struct JoinHandle<T> {
     /// See the module docs. A header is at least 8-byte aligned, so a real
     /// pointer has both tag bits clear.
