@@ -92,8 +92,10 @@ impl Clock {
 
     /// The last tick that has fully begun at `t` (rounded down).
     pub(crate) fn tick_at(&self, t: StdInstant) -> u64 {
-        let nanos = self.since_base(t).as_nanos();
-        u64::try_from(nanos / NANOS_PER_TICK).unwrap_or(u64::MAX)
+        // u64 arithmetic, as in `deadline_tick`.
+        let d = self.since_base(t);
+        let sub = u64::from(d.subsec_millis());
+        d.as_secs().saturating_mul(1000).saturating_add(sub)
     }
 
     /// How long from now until tick `tick` begins (zero if it has).

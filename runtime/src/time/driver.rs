@@ -82,8 +82,12 @@ impl TimeShared {
     ///
     /// # Panics
     /// After the runtime shut down (no driver would ever fire it).
+    /// `now`: the clock's reading, if the caller has a fresh one. Inlined:
+    /// a `Target` passed by reference into an outlined call was read back
+    /// wide right after the caller's narrow stores built it (a
+    /// store-forwarding stall on every timer).
     #[track_caller]
-    /// `now`: the clock's reading, if the caller has a fresh one.
+    #[inline]
     pub(crate) fn insert(
         &self,
         tick: u64,
