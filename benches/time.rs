@@ -8,7 +8,10 @@
 //!   timer is registered on either runtime).
 //! - `timeouts_100k`: create 100,000 timeouts around never-ready futures,
 //!   poll each once (registering 100,000 timers), then drop them all
-//!   (cancelling them); per batch.
+//!   (cancelling them); per batch. Beside them, the batch's floor: the same
+//!   loop over a plain pending future of the size of keen's `Timeout` (box,
+//!   poll, drop: what any runtime pays before its timers cost anything), in
+//!   a task of the same keen runtime.
 //! - `sleep_1ms`: wall time of `sleep(1 ms)` on an otherwise idle runtime
 //!   (the fire latency is this minus 1 ms; `examples/timer_latency.rs`
 //!   prints its p50/p99).
@@ -92,6 +95,20 @@ async fn poll_all_once<F: Future + ?Sized>(futures: &mut [Pin<Box<F>>]) {
     .await
 }
 
+/// A pending future the size of keen's `Timeout<Pending<()>>`, for the
+/// batch's floor.
+struct FloorFuture {
+    _room: [u8; size_of::<keen::time::Timeout<std::future::Pending<()>>>()],
+}
+
+impl Future for FloorFuture {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<()> {
+        Poll::Pending
+    }
+}
+
 fn timeouts_100k(c: &mut Criterion) {
     let mut group = c.benchmark_group("timeouts_100k_create_cancel");
     group
@@ -99,6 +116,22 @@ fn timeouts_100k(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(5));
     for multi in [false, true] {
         let rt = keen_rt(multi);
+        group.bench_function(BenchmarkId::new("floor", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(rt.spawn(async {
+                    let mut all: Vec<_> = (0..BATCH)
+                        .map(|_| {
+                            Box::pin(FloorFuture {
+                                _room: black_box([0; _]),
+                            })
+                        })
+                        .collect();
+                    poll_all_once(&mut all).await;
+                    drop(all);
+                }))
+                .unwrap()
+            })
+        });
         group.bench_function(BenchmarkId::new("keen", flavor(multi)), |b| {
             b.iter(|| {
                 rt.block_on(rt.spawn(async {
