@@ -304,15 +304,19 @@ fn json_number_field(json: &str, key: &str) -> Option<f64> {
 }
 
 /// `keen/<flavour>` beside `tokio/<flavour>` (same param), and beside the
-/// group's floor: `floor/<flavour>` if there is one, else the group's only
-/// `floor/…` entry (the spawn floor runs no runtime at all).
+/// group's floor with the same flavour and param if there is one, else the
+/// group's only `floor…` entry (the spawn floor runs no runtime at all).
 fn pair_up(estimates: &[Estimate]) -> Vec<Pair> {
+    type Key = (String, Option<String>, String);
     let mut by_key: BTreeMap<(String, Option<String>, String, String), f64> = BTreeMap::new();
-    let mut floors: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut floors: BTreeMap<Key, f64> = BTreeMap::new();
     for e in estimates {
         let (runtime, flavour) = e.function.split_once('/').unwrap_or((&e.function, ""));
         if runtime == "floor" {
-            floors.insert((e.group.clone(), flavour.to_owned()), e.mean_ns);
+            floors.insert(
+                (e.group.clone(), e.param.clone(), flavour.to_owned()),
+                e.mean_ns,
+            );
         }
         by_key.insert(
             (
@@ -349,8 +353,8 @@ fn pair_up(estimates: &[Estimate]) -> Vec<Pair> {
                 other_name: "tokio",
             });
         }
-        let exact = floors.get(&(group.clone(), flavour.clone()));
-        let mut of_group = floors.iter().filter(|((g, _), _)| g == group);
+        let exact = floors.get(&(group.clone(), param.clone(), flavour.clone()));
+        let mut of_group = floors.iter().filter(|((g, _, _), _)| g == group);
         let only = match (of_group.next(), of_group.next()) {
             (Some((_, floor)), None) => Some(floor),
             _ => None,
