@@ -4,7 +4,7 @@
 //! its first `Pending`; only then does the task go to the scheduler. A future
 //! that finishes in its first poll never touches a run queue. Everything else
 //! is what a tokio user expects: [`Runtime`], [`runtime::Builder`],
-//! [`Handle`], [`JoinHandle`](task::JoinHandle), [`spawn_blocking`],
+//! [`Handle`], [`task::JoinHandle`], [`spawn_blocking`],
 //! task-locals. Read `docs/eager.md` for what eager spawn changes.
 //!
 //! ```

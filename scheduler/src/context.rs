@@ -5,7 +5,7 @@
 //! The current-task context is *swapped*, never shared: whoever polls a task
 //! (the eager spawner or a worker) installs the task's context for the length
 //! of the poll and puts the previous one back on every exit path, panics
-//! included, through [`CurrentGuard`]. It is used to answer `task::id()` and
+//! included, through `CurrentGuard`. It is used to answer `task::id()` and
 //! task-local lookups; it is never used to decide what to cancel.
 //!
 //! The scope slot is an opaque pointer the `keen` crate sets while a cancel

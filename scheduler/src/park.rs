@@ -1,7 +1,7 @@
 //! Parking: the [`Driver`] trait through which idle workers block (so the
 //! `keen` crate can stack its timer driver, and later an I/O reactor, under
 //! the scheduler), the default [`ParkThread`] driver, and the per-worker
-//! [`Parker`] that parks on the shared driver when it is free and on its own
+//! `Parker` that parks on the shared driver when it is free and on its own
 //! condition variable otherwise. Tokens make `unpark` before `park` count:
 //! no wake is lost between "queue empty" and "parked". Parkers keep the
 //! runtime's [`Activity`] count exact (see `activity.rs`).

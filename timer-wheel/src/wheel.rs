@@ -2,7 +2,7 @@
 //!
 //! # Cascade rule
 //! A timer is placed by the highest bit in which its deadline differs from
-//! the wheel's current tick (`elapsed`), see [`level`](crate::level). When
+//! the wheel's current tick (`elapsed`), see the `level` module. When
 //! `elapsed` reaches the first tick of an occupied slot, that slot's list is
 //! taken whole and every timer in it is placed again relative to the new
 //! `elapsed`: from level 0 into the due list, from a higher level into a

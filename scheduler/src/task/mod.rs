@@ -11,7 +11,7 @@
 //! | `Waker`        | 1 each     | the state (wake)                            |
 //! | the poller     | 1          | the stage and task-locals, while `RUNNING`  |
 //!
-//! The state bits are documented once, in [`state`](self::state). The memory
+//! The state bits are documented once, in `state.rs`. The memory
 //! layout (header first, `#[repr(C)]`) and the rules for each header field
 //! are in `core.rs`; all unsafe glue is in `harness.rs`.
 //!
