@@ -147,3 +147,42 @@ fn a_waker_cloned_in_the_eager_poll_keeps_the_finished_task_alive() {
         assert_eq!(rt.block_on(handle).unwrap(), 9);
     });
 }
+
+/// Ready with an output that panics when dropped, and panics itself when
+/// dropped after that.
+struct BothPanic(bool);
+
+impl std::future::Future for BothPanic {
+    type Output = PanicsOnDrop;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> Poll<PanicsOnDrop> {
+        self.0 = true;
+        Poll::Ready(PanicsOnDrop)
+    }
+}
+
+impl Drop for BothPanic {
+    fn drop(&mut self) {
+        if self.0 {
+            panic!("future drop panicked");
+        }
+    }
+}
+
+#[test]
+fn a_future_whose_drop_panics_after_ready_reports_that_panic_and_drops_the_output_quietly() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let err = run_in_task(&rt, async {
+            // The output's own drop panics too: it must stay inside the task.
+            match keen::spawn(BothPanic(false)).await {
+                Ok(_) => panic!("the future's drop panicked: the handle must say so"),
+                Err(err) => err,
+            }
+        });
+        assert_eq!(panic_message(&*err.into_panic()), "future drop panicked");
+    });
+}

@@ -8,6 +8,43 @@ use keen_suite::{ALL, Config, each, signal};
 keen::task_local! {
     static VALUE: u32;
     static NAME: String;
+    static BOMB: Bomb;
+}
+
+/// A task-local value whose drop panics.
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("task-local drop panicked");
+    }
+}
+
+#[test]
+fn a_panicking_task_local_drop_stays_inside_its_task() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let (ready, suspended) = rt.block_on(async {
+            // Finishes in its eager poll (or first poll, when lazy).
+            let ready = keen::spawn(async {
+                BOMB.set(Bomb);
+                1
+            });
+            // Finishes after a suspension, on whichever worker runs it.
+            let suspended = keen::spawn(async {
+                BOMB.set(Bomb);
+                task::yield_now().await;
+                2
+            });
+            (ready.await.unwrap(), suspended.await.unwrap())
+        });
+        assert_eq!((ready, suspended), (1, 2));
+        // The runtime is unharmed: its workers still run tasks.
+        assert_eq!(
+            rt.block_on(async { keen::spawn(async { 3 }).await.unwrap() }),
+            3
+        );
+    });
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! Task-local storage: [`task_local!`](crate::task_local) keys whose values
 //! live in the task (not the thread), so they follow a task across workers,
 //! are copied into every child at spawn (eager, lazy or blocking), and a
-//! child's change never reaches its parent.
+//! child's change never reaches its parent. A task's values are dropped when
+//! it finishes; a panic in such a drop is reported like a panic nobody
+//! observed (the runtime's `UnhandledPanic` policy once the task was
+//! promoted, printed otherwise) and never reaches the scheduler or spawner.
 
 use std::any::Any;
 use std::fmt;

@@ -138,7 +138,14 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(output)) => match self.drop_future() {
                 Ok(()) => Ok(output),
-                Err(payload) => Err(JoinError::panic(header.id, payload)),
+                Err(payload) => {
+                    // The drop's panic is the one reported; the output goes,
+                    // and a panic from its own drop is caught and discarded
+                    // (it must not unwind out of the poll with the task
+                    // still `RUNNING`).
+                    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(output)));
+                    Err(JoinError::panic(header.id, payload))
+                }
             },
             Err(payload) => {
                 // The poll's panic is the one reported; a second panic from
@@ -221,7 +228,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 }
             });
         }
-        drop(locals);
+        self.drop_locals(locals);
         let released = self
             .scheduler()
             .and_then(|s| s.release(self.header_ptr()))
@@ -245,9 +252,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         if self.state().try_complete_exclusive() {
             // Join interest is set and no join waker was registered (the
             // handle was never polled): the output waits for the handle.
-            drop(locals);
+            self.drop_locals(locals);
         } else {
-            drop(locals);
+            self.drop_locals(locals);
             self.complete();
         }
     }
@@ -272,6 +279,16 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             }
         }
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(stage))) {
+            self.report_unhandled(&*payload);
+        }
+    }
+
+    /// Drops a finished task's task-locals. A panic in a value's drop is
+    /// reported like an unobserved task panic; it never unwinds into the
+    /// scheduler (or the spawner, for an eager task) with the task half
+    /// completed.
+    fn drop_locals(&self, locals: Locals) {
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(locals))) {
             self.report_unhandled(&*payload);
         }
     }
@@ -480,7 +497,8 @@ where
                 return Eager::Task(raw, true);
             };
             // SAFETY: RUNNING is held (see the field rules in `core.rs`).
-            drop(unsafe { mem::take(&mut *harness.header().locals.get()) });
+            let locals = unsafe { mem::take(&mut *harness.header().locals.get()) };
+            harness.drop_locals(locals);
             // SAFETY: the word is still `INITIAL_EAGER`: the poller and the
             // join handle (not handed out yet) hold the only references and
             // no waker clone escaped, so nothing else can reach the task.

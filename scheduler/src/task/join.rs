@@ -40,12 +40,15 @@ const TAKEN: usize = 0b10;
 /// freed during its eager poll. For a large output, box it (or return it
 /// through a channel) if the handle itself is moved around a lot.
 pub struct JoinHandle<T> {
-    /// See the module docs. A header is at least 8-byte aligned, so a real
-    /// pointer has both tag bits clear.
+    /// See the module docs. A header is aligned to more than the tag bits
+    /// (checked below), so a real pointer has both clear.
     word: NonNull<Header>,
     /// Initialised exactly while `word` is tagged `DONE`.
     output: MaybeUninit<T>,
 }
+
+// A real header pointer never has a tag bit set.
+const _: () = assert!(std::mem::align_of::<Header>() > TAG_MASK);
 
 /// A word with no provenance (it points at nothing) holding `addr`.
 fn tagged(addr: NonZeroUsize) -> NonNull<Header> {
@@ -193,10 +196,11 @@ impl<T> Future for JoinHandle<T> {
         let this = self.get_mut();
         let addr = this.word.addr().get();
         if addr & DONE != 0 {
-            // SAFETY: tagged `DONE`, so the output is initialised; the word
-            // becomes `TAKEN` at once, so it is read only this once.
-            let output = unsafe { this.output.assume_init_read() };
             let taken = NonZeroUsize::new(addr ^ (DONE | TAKEN)).expect("the id bits are nonzero");
+            // SAFETY: tagged `DONE`, so the output is initialised; the word
+            // becomes `TAKEN` right after, with nothing in between that can
+            // unwind, so it is read only this once.
+            let output = unsafe { this.output.assume_init_read() };
             this.word = tagged(taken);
             return Poll::Ready(Ok(output));
         }
