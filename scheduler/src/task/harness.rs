@@ -116,7 +116,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     #[inline(always)]
     fn poll_output(&self) -> Poll<Result<F::Output, JoinError>> {
         let header = self.header();
-        let waker = waker_ref(header);
+        let waker = waker_ref(self.header_ptr());
         let mut cx = Context::from_waker(&waker);
         let _current = CurrentGuard::enter(self.current());
         let polled = panic::catch_unwind(AssertUnwindSafe(|| {

@@ -1,4 +1,9 @@
 //! The `Waker` vtable over a task pointer: a waker is one task reference.
+//!
+//! The waker's data pointer is the task's own pointer (from its allocation),
+//! never one re-derived from a `&Header`: the last waker may free the whole
+//! task through it, which needs the allocation's provenance, not the
+//! header's.
 
 use super::Placement;
 use std::mem::ManuallyDrop;
@@ -12,8 +17,8 @@ static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, dr
 
 /// A waker for the poll under way that borrows the poller's reference: it
 /// must not be dropped (hence `ManuallyDrop`); clones take their own.
-pub(crate) fn waker_ref(header: &Header) -> ManuallyDrop<Waker> {
-    let raw = RawWaker::new(header as *const Header as *const (), &VTABLE);
+pub(crate) fn waker_ref(task: NonNull<Header>) -> ManuallyDrop<Waker> {
+    let raw = RawWaker::new(task.as_ptr().cast_const().cast(), &VTABLE);
     // SAFETY: the vtable's functions uphold the `RawWaker` contract for a
     // pointer to a live task header; the poller's reference keeps it live
     // for as long as this borrowed waker can be used.
@@ -27,6 +32,11 @@ unsafe fn header<'a>(ptr: *const ()) -> &'a Header {
     unsafe { &*(ptr as *const Header) }
 }
 
+/// The task pointer a waker carries, with the provenance it was made with.
+fn task(ptr: *const ()) -> NonNull<Header> {
+    NonNull::new(ptr.cast_mut().cast()).expect("a waker's task pointer is never null")
+}
+
 unsafe fn clone(ptr: *const ()) -> RawWaker {
     // SAFETY: a waker is a reference to the task, so it is live.
     unsafe { header(ptr) }.state.ref_inc();
@@ -36,7 +46,7 @@ unsafe fn clone(ptr: *const ()) -> RawWaker {
 unsafe fn wake(ptr: *const ()) {
     // SAFETY: the waker's reference keeps the header live until consumed here.
     let header = unsafe { header(ptr) };
-    let raw = NonNull::from(header);
+    let raw = task(ptr);
     match header.state.transition_to_notified_by_val() {
         // SAFETY: the waker's reference became the `Notified`'s; an idle
         // task has been promoted, so its scheduler slot is set.
@@ -53,9 +63,7 @@ unsafe fn wake_by_ref(ptr: *const ()) {
     match header.state.transition_to_notified_by_ref() {
         // SAFETY: the transition added a reference for the `Notified`; an
         // idle task has been promoted, so its scheduler slot is set.
-        ToNotified::Submit => unsafe {
-            (header.vtable.schedule)(NonNull::from(header), Placement::Woken)
-        },
+        ToNotified::Submit => unsafe { (header.vtable.schedule)(task(ptr), Placement::Woken) },
         ToNotified::Dealloc | ToNotified::DoNothing => {}
     }
 }
@@ -65,6 +73,6 @@ unsafe fn drop_waker(ptr: *const ()) {
     let header = unsafe { header(ptr) };
     if header.state.ref_dec() {
         // SAFETY: that was the last reference.
-        unsafe { (header.vtable.dealloc)(NonNull::from(header)) };
+        unsafe { (header.vtable.dealloc)(task(ptr)) };
     }
 }
