@@ -302,7 +302,6 @@ where
     S: Schedule,
 {
     let writer = thread.unwrap_or(Writer::Remote);
-    metrics.inc(writer, |s| &s.spawned);
     if eager {
         if let Some(_depth) = EagerDepthGuard::try_enter(config.eager_depth) {
             let (handle, completed) = task::spawn_eager(future, scheduler, locals);
@@ -314,6 +313,7 @@ where
             return handle;
         }
     }
+    metrics.inc(writer, |s| &s.spawned_lazy);
     task::spawn_lazy(future, scheduler, locals)
 }
 

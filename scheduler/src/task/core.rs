@@ -77,6 +77,7 @@ pub(crate) struct Vtable {
 
 impl<F: Future, S> Cell<F, S> {
     /// Allocates a task; returns the pointer to its header.
+    #[inline]
     pub(crate) fn allocate(
         future: F,
         scheduler: Option<S>,

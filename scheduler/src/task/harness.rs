@@ -287,7 +287,16 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// reported like an unobserved task panic; it never unwinds into the
     /// scheduler (or the spawner, for an eager task) with the task half
     /// completed.
+    #[inline]
     fn drop_locals(&self, locals: Locals) {
+        if !locals.is_empty() {
+            self.drop_some_locals(locals);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn drop_some_locals(&self, locals: Locals) {
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(locals))) {
             self.report_unhandled(&*payload);
         }
