@@ -186,3 +186,30 @@ fn a_future_whose_drop_panics_after_ready_reports_that_panic_and_drops_the_outpu
         assert_eq!(panic_message(&*err.into_panic()), "future drop panicked");
     });
 }
+
+#[test]
+fn a_task_that_woke_itself_and_finished_is_never_polled_again() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = polls.clone();
+        let out = run_in_task(&rt, async move {
+            let handle = keen::spawn(std::future::poll_fn(move |cx| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                // Asks for another poll, then finishes anyway.
+                cx.waker().wake_by_ref();
+                Poll::Ready(5)
+            }));
+            if cfg.eager {
+                assert!(handle.is_finished());
+            }
+            // Give a stale wake every chance to run the task again.
+            for _ in 0..10 {
+                task::yield_now().await;
+            }
+            handle.await.unwrap()
+        });
+        assert_eq!(out, 5);
+        assert_eq!(polls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    });
+}

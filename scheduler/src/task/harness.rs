@@ -535,9 +535,10 @@ where
             // SAFETY: RUNNING is held (see the field rules in `core.rs`).
             let locals = unsafe { mem::take(&mut *harness.header().locals.get()) };
             harness.drop_locals(locals);
-            // SAFETY: the word is still `INITIAL_EAGER`: the poller and the
-            // join handle (not handed out yet) hold the only references and
-            // no waker clone escaped, so nothing else can reach the task.
+            // SAFETY: the word is `INITIAL_EAGER` give or take `NOTIFIED`:
+            // the poller and the join handle (not handed out yet) hold the
+            // only references, no waker clone is alive and nothing aborted
+            // the task, so nothing else can reach it.
             // Nothing is left to drop: the locals were just taken, no join
             // waker or scheduler was ever stored, and `poll_output` dropped
             // the future, leaving the stage `Consumed`.

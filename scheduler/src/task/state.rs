@@ -198,14 +198,17 @@ impl State {
         true
     }
 
-    /// Eager fast path: whether the word is still exactly `INITIAL_EAGER`,
-    /// so the poller and the join handle (not handed out yet) hold the only
-    /// references and nothing happened (no wake, abort or escaped waker
-    /// clone): no other thread can reach the task. Acquire: a waker clone
+    /// Eager fast path, for a task that finished in its eager poll: whether
+    /// the word is `INITIAL_EAGER`, give or take `NOTIFIED`. Then the poller
+    /// and the join handle (not handed out yet) hold the only references: no
+    /// waker clone is alive and nothing was aborted, so no other thread can
+    /// reach the task. A wake during the poll (the task woke itself, as
+    /// `yield_now` does, or a clone woke it by value and is gone) only asked
+    /// for another poll, which a finished task never gets. Acquire: a clone
     /// dropped on another thread is finished with the task before the
     /// poller frees it.
     pub(crate) fn is_exclusive_eager(&self) -> bool {
-        self.0.load(Acquire) == INITIAL_EAGER
+        self.0.load(Acquire) & !NOTIFIED == INITIAL_EAGER
     }
 
     /// Join-handle fast path: `true` if the task is complete and the handle
@@ -370,6 +373,30 @@ mod tests {
         let state = State::new(INITIAL_EAGER);
         let _ = state.transition_to_notified_by_ref();
         assert!(!state.try_complete_exclusive());
+    }
+
+    #[test]
+    fn exclusive_eager_ignores_wakes_but_not_references_or_aborts() {
+        assert!(State::new(INITIAL_EAGER).is_exclusive_eager());
+        // Woke itself during the poll: still exclusive.
+        let state = State::new(INITIAL_EAGER);
+        let _ = state.transition_to_notified_by_ref();
+        assert!(state.is_exclusive_eager());
+        // A clone woke it by value (its reference gone): still exclusive.
+        let state = State::new(INITIAL_EAGER);
+        state.ref_inc();
+        let _ = state.transition_to_notified_by_val();
+        assert!(state.is_exclusive_eager());
+        // A live clone: not.
+        let state = State::new(INITIAL_EAGER);
+        state.ref_inc();
+        assert!(!state.is_exclusive_eager());
+        let _ = state.transition_to_notified_by_ref();
+        assert!(!state.is_exclusive_eager());
+        // Aborted (through a handle that cannot exist yet, but if it did): not.
+        let state = State::new(INITIAL_EAGER);
+        assert!(!state.transition_to_notified_and_cancel());
+        assert!(!state.is_exclusive_eager());
     }
 
     #[test]
