@@ -22,6 +22,32 @@ use criterion::{Criterion, criterion_group, criterion_main};
 mod common;
 use common::{flavor, keen_rt, tokio_rt};
 
+/// One batch on runtime `$rt` of crate `$rtc` (`keen` or `tokio`, whose
+/// `spawn`, `time::timeout` and `task::yield_now` have the same shapes):
+/// the text is written once, so both runtimes run the same code.
+macro_rules! gather {
+    ($rtc:ident, $rt:expr, $children:expr) => {
+        $rt.block_on(async {
+            $rtc::spawn(async move {
+                let handles: Vec<_> = (0..$children)
+                    .map(|_| {
+                        $rtc::spawn(async {
+                            let r =
+                                $rtc::time::timeout(Duration::ZERO, $rtc::task::yield_now()).await;
+                            black_box(r.is_ok())
+                        })
+                    })
+                    .collect();
+                for h in handles {
+                    h.await.unwrap();
+                }
+            })
+            .await
+            .unwrap()
+        })
+    };
+}
+
 fn seed_gather(c: &mut Criterion, children: usize) {
     let mut group = c.benchmark_group(format!("seed_gather/{children}"));
     if children > 1_000 {
@@ -34,56 +60,12 @@ fn seed_gather(c: &mut Criterion, children: usize) {
     for multi in [false, true] {
         let rt = keen_rt(multi);
         group.bench_function(format!("keen/{}", flavor(multi)), |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    keen::spawn(async move {
-                        let handles: Vec<_> = (0..children)
-                            .map(|_| {
-                                keen::spawn(async {
-                                    let r = keen::time::timeout(
-                                        Duration::ZERO,
-                                        keen::task::yield_now(),
-                                    )
-                                    .await;
-                                    black_box(r.is_ok())
-                                })
-                            })
-                            .collect();
-                        for h in handles {
-                            h.await.unwrap();
-                        }
-                    })
-                    .await
-                    .unwrap()
-                })
-            })
+            b.iter(|| gather!(keen, rt, children))
         });
         drop(rt);
         let rt = tokio_rt(multi);
         group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    tokio::spawn(async move {
-                        let handles: Vec<_> = (0..children)
-                            .map(|_| {
-                                tokio::spawn(async {
-                                    let r = tokio::time::timeout(
-                                        Duration::ZERO,
-                                        tokio::task::yield_now(),
-                                    )
-                                    .await;
-                                    black_box(r.is_ok())
-                                })
-                            })
-                            .collect();
-                        for h in handles {
-                            h.await.unwrap();
-                        }
-                    })
-                    .await
-                    .unwrap()
-                })
-            })
+            b.iter(|| gather!(tokio, rt, children))
         });
     }
     group.finish();
