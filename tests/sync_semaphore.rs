@@ -327,3 +327,129 @@ fn one_semaphore_shared_by_two_runtimes_and_threads() {
     assert!(max.load(Ordering::SeqCst) <= 2);
     assert_eq!(sem.available_permits(), 2);
 }
+
+/// Drives `future` on this thread, parking between polls: the cheapest
+/// executor there is, so that the racing threads below spend their time in
+/// the semaphore rather than in building runtimes.
+fn park_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        thread::park();
+    }
+}
+
+/// Three threads cycle acquire/release from outside any runtime while a
+/// fourth forgets a permit and adds it back. `forget` takes free permits without
+/// the queue's lock, so a hand-off that read the free count before the
+/// forget must not subtract from the count after it: before the fix the
+/// count wrapped to ~2^62 within a fraction of a second and every later
+/// permit drop panicked. The count must never exceed 2, and end at 2.
+#[test]
+fn forget_racing_a_hand_off_never_corrupts_the_count() {
+    const ROUNDS: usize = 100_000;
+    let sem = Arc::new(Semaphore::new(2));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let cyclers: Vec<_> = (0..3)
+        .map(|_| {
+            let sem = sem.clone();
+            thread::spawn(move || {
+                for _ in 0..ROUNDS {
+                    let permit = park_on(sem.acquire()).unwrap();
+                    assert!(sem.available_permits() <= 1, "one is held here");
+                    // Hold it a moment, so the third thread queues and
+                    // releases become hand-offs.
+                    for _ in 0..64 {
+                        std::hint::spin_loop();
+                    }
+                    drop(permit);
+                }
+            })
+        })
+        .collect();
+    let forgetter = {
+        let (sem, stop) = (sem.clone(), stop.clone());
+        thread::spawn(move || {
+            let mut max_seen = 0;
+            while !stop.load(Ordering::Relaxed) {
+                if sem.forget_permits(1) == 1 {
+                    max_seen = max_seen.max(sem.available_permits());
+                    sem.add_permits(1);
+                }
+                max_seen = max_seen.max(sem.available_permits());
+            }
+            max_seen
+        })
+    };
+    for t in cyclers {
+        t.join()
+            .expect("a permit drop panicked: the count was corrupted");
+    }
+    stop.store(true, Ordering::Relaxed);
+    let max_seen = forgetter.join().unwrap();
+    assert!(
+        max_seen <= 2,
+        "saw {max_seen} permits available on a 2-permit semaphore"
+    );
+    assert_eq!(sem.available_permits(), 2);
+}
+
+/// The same race with tasks on every configuration: two tasks hold and
+/// release (one at a time each, so hand-offs happen whenever both wait)
+/// while a plain thread forgets and re-adds permits.
+#[test]
+fn forget_racing_task_hand_offs_keeps_the_limit() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let sem = Arc::new(Semaphore::new(2));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let forgetter = {
+            let (sem, stop) = (sem.clone(), stop.clone());
+            thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if sem.forget_permits(1) == 1 {
+                        sem.add_permits(1);
+                    }
+                    thread::yield_now();
+                }
+            })
+        };
+        let active = Arc::new(AtomicUsize::new(0));
+        run_in_task(&rt, {
+            let (sem, active) = (sem.clone(), active.clone());
+            async move {
+                let workers: Vec<_> = (0..4)
+                    .map(|_| {
+                        let (sem, active) = (sem.clone(), active.clone());
+                        keen::spawn(async move {
+                            for _ in 0..2_000 {
+                                let _permit = sem.acquire().await.unwrap();
+                                let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                                assert!(now <= 2, "{now} holders of 2 permits");
+                                assert!(sem.available_permits() <= 2);
+                                yield_now().await;
+                                active.fetch_sub(1, Ordering::SeqCst);
+                            }
+                        })
+                    })
+                    .collect();
+                for w in workers {
+                    w.await.unwrap();
+                }
+            }
+        });
+        stop.store(true, Ordering::Relaxed);
+        forgetter.join().unwrap();
+        assert_eq!(sem.available_permits(), 2, "{cfg:?}");
+    });
+}

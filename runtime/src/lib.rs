@@ -39,12 +39,17 @@
 mod blocking;
 mod context;
 pub mod group;
+mod loom;
 pub mod patterns;
 pub mod runtime;
 pub mod scope;
 pub mod sync;
 pub mod task;
 pub mod time;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_semaphore.rs"]
+mod loom_semaphore;
 
 use std::future::Future;
 

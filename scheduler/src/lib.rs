@@ -31,6 +31,10 @@ pub use config::{Config, UnhandledPanic};
 pub use handle::{Flavor, Handle, NESTED_BLOCK_ON, Scheduler, spawn_on_runtime_thread};
 pub use metrics::MetricsSnapshot;
 
+#[cfg(loom)]
+#[doc(hidden)]
+pub use loom::loom_sync;
+
 #[cfg(all(test, loom))]
 #[path = "../tests/loom_task.rs"]
 mod loom_task;

@@ -50,26 +50,29 @@ pub(crate) use parking_lot::{Condvar, Mutex};
 pub(crate) use self::loom_sync::{Condvar, Mutex};
 
 /// parking_lot's `Mutex`/`Condvar` API over loom's primitives, so the
-/// parking code runs unchanged in the models.
+/// parking code runs unchanged in the models. Public under `cfg(loom)`
+/// only (as `keen_scheduler::loom_sync`), for the `keen` crate's models
+/// of its own locks; no normal build has it.
 #[cfg(loom)]
-mod loom_sync {
+#[allow(missing_docs)]
+pub mod loom_sync {
     use std::ops::{Deref, DerefMut};
     use std::time::Duration;
 
     #[derive(Debug)]
-    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+    pub struct Mutex<T>(loom::sync::Mutex<T>);
 
     #[derive(Debug)]
-    pub(crate) struct MutexGuard<'a, T>(Option<loom::sync::MutexGuard<'a, T>>);
+    pub struct MutexGuard<'a, T>(Option<loom::sync::MutexGuard<'a, T>>);
 
     impl<T> Mutex<T> {
-        pub(crate) fn new(value: T) -> Self {
+        pub fn new(value: T) -> Self {
             Mutex(loom::sync::Mutex::new(value))
         }
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        pub fn lock(&self) -> MutexGuard<'_, T> {
             MutexGuard(Some(self.0.lock().unwrap()))
         }
-        pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
             self.0.try_lock().ok().map(|g| MutexGuard(Some(g)))
         }
     }
@@ -94,29 +97,30 @@ mod loom_sync {
     }
 
     #[derive(Debug, Default)]
-    pub(crate) struct Condvar(loom::sync::Condvar);
+    pub struct Condvar(loom::sync::Condvar);
 
     /// What a timed wait reports; loom has no clock.
-    pub(crate) struct WaitTimeoutResult;
+    #[derive(Debug)]
+    pub struct WaitTimeoutResult;
 
     impl Condvar {
-        pub(crate) fn new() -> Self {
+        pub fn new() -> Self {
             Condvar(loom::sync::Condvar::new())
         }
-        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+        pub fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
             let inner = guard.0.take().unwrap();
             guard.0 = Some(self.0.wait(inner).unwrap());
         }
         /// Loom has no time: a timed wait returns at once, as a spurious
         /// timeout may, which every caller already handles.
-        pub(crate) fn wait_for<T>(
+        pub fn wait_for<T>(
             &self,
             _guard: &mut MutexGuard<'_, T>,
             _timeout: Duration,
         ) -> WaitTimeoutResult {
             WaitTimeoutResult
         }
-        pub(crate) fn notify_one(&self) {
+        pub fn notify_one(&self) {
             self.0.notify_one();
         }
     }

@@ -50,7 +50,7 @@ mod limiter;
 pub mod mpsc;
 mod mutex;
 pub mod oneshot;
-mod raw_semaphore;
+pub(crate) mod raw_semaphore;
 mod semaphore;
 mod waiters;
 

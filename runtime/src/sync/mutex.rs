@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::blocking;
 use super::raw_semaphore::RawSemaphore;
+use crate::loom::const_fn_unless_loom;
 
 /// An async mutual-exclusion lock whose waiters get the lock in arrival
 /// order (fair: an unlock hands it to the first waiter).
@@ -67,16 +68,18 @@ unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 pub struct TryLockError(());
 
 impl<T> Mutex<T> {
-    /// An unlocked mutex holding `value`; usable in a `static`.
-    ///
-    /// ```
-    /// static NAMES: keen::sync::Mutex<Vec<String>> = keen::sync::Mutex::new(Vec::new());
-    /// assert!(NAMES.try_lock().unwrap().is_empty());
-    /// ```
-    pub const fn new(value: T) -> Mutex<T> {
-        Mutex {
-            lock: RawSemaphore::new(1),
-            data: UnsafeCell::new(value),
+    const_fn_unless_loom! {
+        /// An unlocked mutex holding `value`; usable in a `static`.
+        ///
+        /// ```
+        /// static NAMES: keen::sync::Mutex<Vec<String>> = keen::sync::Mutex::new(Vec::new());
+        /// assert!(NAMES.try_lock().unwrap().is_empty());
+        /// ```
+        pub const fn new(value: T) -> Mutex<T> {
+            Mutex {
+                lock: RawSemaphore::new(1),
+                data: UnsafeCell::new(value),
+            }
         }
     }
 

@@ -10,6 +10,11 @@
 //! - `WAITERS` is set exactly while the waiter queue is non-empty, and only
 //!   with the queue's lock held. While it is set the fast path refuses to
 //!   take permits, so nobody overtakes a queued waiter (FIFO, no barging).
+//!   [`forget`](RawSemaphore::forget) is the one lock-free taker that
+//!   ignores the flag (forgetting shrinks the semaphore, it does not
+//!   overtake anyone), so no code may assume the free count only grows
+//!   while the flag is set: every taker, `distribute` included, takes with a
+//!   compare-exchange that re-checks the count it subtracts from.
 //! - Releasing adds permits with one `fetch_add`; if `WAITERS` was set the
 //!   releaser takes the lock and *hands* permits to the front waiters in
 //!   queue order (`distribute`). A granted waiter owns its permits before
@@ -24,13 +29,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{AcqRel, Acquire as Load};
 use std::task::{Context, Poll};
 
-use parking_lot::Mutex;
-
 use super::waiters::{Status, WaitList, Wakers};
+use crate::loom::{AtomicUsize, Mutex, const_fn_unless_loom};
 
 const WAITERS: usize = 1;
 const CLOSED: usize = 2;
@@ -60,18 +63,20 @@ pub(crate) struct RawSemaphore {
 }
 
 impl RawSemaphore {
-    /// A semaphore with `permits` free permits.
-    ///
-    /// # Panics
-    /// If `permits` exceeds [`MAX_PERMITS`].
-    pub(crate) const fn new(permits: usize) -> RawSemaphore {
-        assert!(
-            permits <= MAX_PERMITS,
-            "a semaphore holds at most MAX_PERMITS permits"
-        );
-        RawSemaphore {
-            state: AtomicUsize::new(permits << SHIFT),
-            waiters: Mutex::new(WaitList::new()),
+    const_fn_unless_loom! {
+        /// A semaphore with `permits` free permits.
+        ///
+        /// # Panics
+        /// If `permits` exceeds [`MAX_PERMITS`].
+        pub(crate) const fn new(permits: usize) -> RawSemaphore {
+            assert!(
+                permits <= MAX_PERMITS,
+                "a semaphore holds at most MAX_PERMITS permits"
+            );
+            RawSemaphore {
+                state: AtomicUsize::new(permits << SHIFT),
+                waiters: Mutex::new(WaitList::new()),
+            }
         }
     }
 
@@ -126,10 +131,20 @@ impl RawSemaphore {
             n <= MAX_PERMITS,
             "a semaphore holds at most MAX_PERMITS permits"
         );
-        let prev = self.state.fetch_add(n << SHIFT, AcqRel);
-        if (prev >> SHIFT) + n > MAX_PERMITS {
-            self.state.fetch_sub(n << SHIFT, AcqRel);
-            panic!("adding {n} permits would overflow MAX_PERMITS ({MAX_PERMITS})");
+        // Checked before adding: permits added past the limit and taken back
+        // would be visible to a concurrent taker in between.
+        let mut prev = self.state.load(Load);
+        loop {
+            if (prev >> SHIFT) + n > MAX_PERMITS {
+                panic!("adding {n} permits would overflow MAX_PERMITS ({MAX_PERMITS})");
+            }
+            match self
+                .state
+                .compare_exchange_weak(prev, prev + (n << SHIFT), AcqRel, Load)
+            {
+                Ok(_) => break,
+                Err(now) => prev = now,
+            }
         }
         if prev & WAITERS != 0 {
             let mut wakers = Wakers::new();
@@ -171,13 +186,32 @@ impl RawSemaphore {
                 self.state.fetch_and(!WAITERS, AcqRel);
                 return;
             };
-            // Only lock holders take permits while WAITERS is set, so the
-            // count read here can only grow before the subtraction.
-            if self.state.load(Load) >> SHIFT < need {
+            if !self.take_free(need) {
                 return;
             }
-            self.state.fetch_sub(need << SHIFT, AcqRel);
             waiters.grant_front(wakers);
+        }
+    }
+
+    /// Takes `need` free permits for the front waiter if they are there.
+    ///
+    /// A compare-exchange, not a load then a `fetch_sub`: [`forget`]
+    /// (Self::forget) takes free permits without the lock and whatever the
+    /// `WAITERS` flag says, so the count may shrink between a read and the
+    /// subtraction; a blind `fetch_sub` would then wrap the word.
+    fn take_free(&self, need: usize) -> bool {
+        let mut state = self.state.load(Load);
+        loop {
+            if state >> SHIFT < need {
+                return false;
+            }
+            match self
+                .state
+                .compare_exchange_weak(state, state - (need << SHIFT), AcqRel, Load)
+            {
+                Ok(_) => return true,
+                Err(now) => state = now,
+            }
         }
     }
 

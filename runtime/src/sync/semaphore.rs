@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::raw_semaphore::{self, RawSemaphore, TryAcquire};
+use crate::loom::const_fn_unless_loom;
 
 /// A counting semaphore whose waiters are served strictly in arrival order.
 ///
@@ -73,18 +74,20 @@ impl Semaphore {
     /// ```
     pub const MAX_PERMITS: usize = raw_semaphore::MAX_PERMITS;
 
-    /// A semaphore with `permits` free permits; usable in a `static`.
-    ///
-    /// ```
-    /// static LIMIT: keen::sync::Semaphore = keen::sync::Semaphore::new(4);
-    /// assert_eq!(LIMIT.available_permits(), 4);
-    /// ```
-    ///
-    /// # Panics
-    /// If `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
-    pub const fn new(permits: usize) -> Semaphore {
-        Semaphore {
-            raw: RawSemaphore::new(permits),
+    const_fn_unless_loom! {
+        /// A semaphore with `permits` free permits; usable in a `static`.
+        ///
+        /// ```
+        /// static LIMIT: keen::sync::Semaphore = keen::sync::Semaphore::new(4);
+        /// assert_eq!(LIMIT.available_permits(), 4);
+        /// ```
+        ///
+        /// # Panics
+        /// If `permits` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
+        pub const fn new(permits: usize) -> Semaphore {
+            Semaphore {
+                raw: RawSemaphore::new(permits),
+            }
         }
     }
 
