@@ -1,7 +1,8 @@
 //! `keen::sync::CapacityLimiter` with trio's rules, on every runtime
 //! configuration: one token per borrower (a second borrow — held or still
 //! waiting — is an error), borrowing on behalf of any identity, the
-//! current-task and current-thread identities, `set_total_tokens` waking
+//! current-task identity (and one borrower per acquire outside keen tasks,
+//! tokio's included), `set_total_tokens` waking
 //! waiters, FIFO service, a freed token reserved for the next waiter (no
 //! barging), a cancelled waiter passing on a token it was handed, scope
 //! cancellation, and tokens given back from plain threads.
@@ -84,24 +85,66 @@ fn a_borrower_already_waiting_cannot_borrow_again() {
 }
 
 #[test]
-fn outside_a_task_the_borrower_is_the_thread() {
+fn outside_a_task_each_acquire_is_its_own_borrower() {
     let limiter = Arc::new(CapacityLimiter::new(3));
     let mine = limiter.try_acquire().unwrap();
-    assert_eq!(*mine.borrower(), Borrower::new(thread::current().id()));
-    assert_eq!(
-        limiter.try_acquire().unwrap_err(),
-        TryBorrowError::AlreadyBorrowed
-    );
+    let again = limiter.try_acquire().unwrap();
+    assert_ne!(mine.borrower(), again.borrower());
     thread::scope(|s| {
         s.spawn(|| {
             let theirs = limiter.try_acquire().unwrap();
             assert_ne!(theirs.borrower(), mine.borrower());
         });
     });
-    // A `block_on` future is no task: it borrows as its thread.
+    assert_eq!(limiter.available_tokens(), 1);
+    drop(again);
+    // A `block_on` future is no task: its acquires are not refused either.
     let rt = ALL[0].build();
-    let refused = rt.block_on(async { limiter.acquire().await.is_err() });
-    assert!(refused, "block_on runs on this thread, which holds a token");
+    let (a, b) = rt.block_on(async {
+        let a = limiter.acquire().await.unwrap();
+        let b = limiter.acquire().await.unwrap();
+        (a.borrower().clone(), b.borrower().clone())
+    });
+    assert_ne!(a, b);
+    // Naming an identity gives the one-token rule back.
+    let named = limiter.try_acquire_on_behalf_of("conn-1").unwrap();
+    assert_eq!(
+        limiter.try_acquire_on_behalf_of("conn-1").unwrap_err(),
+        TryBorrowError::AlreadyBorrowed
+    );
+    drop((mine, named));
+    assert_eq!(limiter.available_tokens(), 3);
+}
+
+/// Two unrelated tokio tasks on one current-thread tokio runtime share an
+/// OS thread; they must not be taken for one borrower (the review found the
+/// second refused with 9 of 10 tokens free).
+#[test]
+fn tokio_tasks_sharing_a_thread_are_different_borrowers() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let limiter = Arc::new(CapacityLimiter::new(10));
+    rt.block_on(async {
+        let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+        let first = tokio::spawn({
+            let limiter = limiter.clone();
+            async move {
+                let _token = limiter.acquire().await.unwrap();
+                release_rx.await.unwrap(); // hold it while the other borrows
+            }
+        });
+        tokio::task::yield_now().await;
+        assert_eq!(limiter.borrowed_tokens(), 1, "the first task holds one");
+        let second = tokio::spawn({
+            let limiter = limiter.clone();
+            async move { limiter.acquire().await.map(|_token| ()) }
+        });
+        assert!(second.await.unwrap().is_ok(), "9 of 10 tokens were free");
+        release_tx.send(()).unwrap();
+        first.await.unwrap();
+    });
+    assert_eq!(limiter.available_tokens(), 10);
 }
 
 #[test]

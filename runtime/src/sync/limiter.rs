@@ -18,7 +18,8 @@ use super::waiters::{Status, WaitList, Wakers};
 /// Limits how many borrowers use a resource at once, one token each.
 ///
 /// - [`acquire`](Self::acquire) borrows a token for the current task
-///   ([`Borrower::current`]: the keen task, or the thread outside a task);
+///   ([`Borrower::current`]: the keen task; outside a keen task each
+///   acquire is a borrower of its own);
 ///   [`acquire_on_behalf_of`](Self::acquire_on_behalf_of) for any identity.
 /// - A borrower that already holds a token, or is already waiting for one,
 ///   gets [`BorrowError`] instead of a second one.
@@ -135,8 +136,12 @@ impl CapacityLimiter {
     }
 
     /// Borrows a token for the current task ([`Borrower::current`]: the
-    /// keen task awaiting this, or the thread if there is none), waiting
-    /// in FIFO order if none is free.
+    /// keen task awaiting this), waiting in FIFO order if none is free.
+    ///
+    /// Outside a keen task (a plain thread, a `block_on` future, a task of
+    /// another runtime) no identity follows the caller, so each call is its
+    /// own borrower and is never refused as a second borrow; use
+    /// [`acquire_on_behalf_of`](Self::acquire_on_behalf_of) to name one.
     ///
     /// ```
     /// keen::block_on(async {
@@ -253,8 +258,8 @@ impl CapacityLimiter {
     ///
     /// ```
     /// let limiter = keen::sync::CapacityLimiter::new(1);
-    /// let token = limiter.try_acquire().unwrap(); // borrower: this thread
-    /// assert!(limiter.try_acquire().is_err());
+    /// let token = limiter.try_acquire().unwrap(); // outside a task: its own borrower
+    /// assert!(limiter.try_acquire().is_err()); // no token left
     /// drop(token);
     /// ```
     ///
@@ -470,8 +475,8 @@ impl CapacityToken<'_> {
     ///
     /// ```
     /// let limiter = keen::sync::CapacityLimiter::new(1);
-    /// let token = limiter.try_acquire().unwrap();
-    /// assert_eq!(*token.borrower(), keen::sync::Borrower::current());
+    /// let token = limiter.try_acquire_on_behalf_of("job").unwrap();
+    /// assert_eq!(*token.borrower(), keen::sync::Borrower::new("job"));
     /// ```
     pub fn borrower(&self) -> &Borrower {
         &self.borrower
