@@ -11,7 +11,9 @@ use std::time::Duration;
 use keen::patterns::{Backoff, RetryError, map_concurrent, retry_with_timeout};
 use keen::scope::move_on_after;
 use keen::time::{Instant, sleep};
-use keen_suite::{ALL, DropCounter, each, panic_message, run_in_task};
+use keen_suite::{
+    ALL, DropCounter, beside_a_shield_in_a_cancelled_scope, each, panic_message, run_in_task,
+};
 
 const MS: Duration = Duration::from_millis(1);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -206,4 +208,103 @@ impl<F: std::future::Future<Output = ()>> MapOk for F {
         self.await;
         Ok(())
     }
+}
+
+/// The review's case: the scope around `map_concurrent` is cancelled at
+/// 20 ms but keeps polling (a shielded sleep beside it runs to 100 ms).
+/// It used to hand back 12-16 of 100 outputs as a normal value; it must
+/// never complete there (the scope catches at 100 ms).
+#[test]
+fn map_never_returns_fewer_outputs_when_its_scope_keeps_polling() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let short = Arc::new(AtomicUsize::new(usize::MAX));
+            let seen = short.clone();
+            let (completed, caught_at) = beside_a_shield_in_a_cancelled_scope(async move {
+                let out = map_concurrent(0..100u32, 4, |i| async move {
+                    sleep(5 * MS).await;
+                    i
+                })
+                .await;
+                seen.store(out.len(), SeqCst);
+            })
+            .await;
+            assert!(
+                !completed,
+                "map_concurrent returned {} of 100 outputs",
+                short.load(SeqCst)
+            );
+            assert_eq!(caught_at, Some(100 * MS), "caught when the shield was done");
+        });
+    });
+}
+
+/// A cancel from another thread at an arbitrary moment on a real clock:
+/// the caller sees either the cancellation or all 100 outputs, never
+/// fewer (this also covers the window where a finished child has left the
+/// group's live set but still holds the enclosing scope open).
+#[test]
+fn map_cancelled_from_another_thread_is_all_or_nothing() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        for round in 0..60u32 {
+            let scope = keen::scope::CancelScope::new();
+            let canceller = {
+                let scope = scope.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..(round * 37) % 500 {
+                        std::hint::spin_loop();
+                    }
+                    scope.cancel();
+                })
+            };
+            let out = run_in_task(&rt, async move {
+                scope
+                    .run(map_concurrent(0..100u32, 4, |i| async move {
+                        keen::task::yield_now().await;
+                        i
+                    }))
+                    .await
+            });
+            canceller.join().unwrap();
+            if let Ok(out) = out {
+                assert_eq!(out, (0..100).collect::<Vec<_>>(), "{cfg}, round {round}");
+            }
+        }
+    });
+}
+
+/// `retry_with_timeout` under a cancelled scope that keeps polling: the
+/// parent's cancellation is not an attempt's time-out, so it neither
+/// retries nor reports `TimedOut`; the scope catches at 100 ms.
+#[test]
+fn retry_does_not_take_its_callers_cancellation_for_a_timeout() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let attempts = Arc::new(AtomicU32::new(0));
+            let counted = attempts.clone();
+            let (completed, caught_at) = beside_a_shield_in_a_cancelled_scope(async move {
+                let _ = retry_with_timeout(
+                    0,
+                    30 * MS,
+                    |_: &()| true,
+                    Backoff::None,
+                    || {
+                        counted.fetch_add(1, SeqCst);
+                        async {
+                            sleep(HOUR).await;
+                            Ok::<(), ()>(())
+                        }
+                    },
+                )
+                .await;
+            })
+            .await;
+            assert!(!completed, "retry returned inside a cancelled scope");
+            assert_eq!(attempts.load(SeqCst), 1);
+            assert_eq!(caught_at, Some(100 * MS));
+        });
+    });
 }

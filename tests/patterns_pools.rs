@@ -12,7 +12,9 @@ use std::time::Duration;
 use keen::patterns::{Pool, PoolError, WorkerPool};
 use keen::task::yield_now;
 use keen::time::{Instant, sleep};
-use keen_suite::{ALL, DropCounter, each, panic_message, run_in_task};
+use keen_suite::{
+    ALL, DropCounter, beside_a_shield_in_a_cancelled_scope, each, panic_message, run_in_task,
+};
 
 const MS: Duration = Duration::from_millis(1);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -237,6 +239,63 @@ fn a_creation_error_is_reported_and_frees_its_place() {
                 .await
                 .expect("the failed attempt freed its place");
             assert_eq!(*conn, 1);
+        });
+    });
+}
+
+/// `WorkerPool::stop` promises every queued job runs. Inside a scope that
+/// was cancelled at 20 ms but keeps polling (a shielded sleep beside it),
+/// the workers are cancelled: `stop` must not return `Ok` as if the queue
+/// had drained; the scope catches at 100 ms.
+#[test]
+fn worker_pool_stop_never_reports_a_drain_that_was_cut_short() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let ran = Arc::new(AtomicUsize::new(0));
+            let counted = ran.clone();
+            let (completed, caught_at) = beside_a_shield_in_a_cancelled_scope(async move {
+                let pool = WorkerPool::new(4, 100, move |_job: u32| {
+                    let ran = counted.clone();
+                    async move {
+                        sleep(5 * MS).await;
+                        ran.fetch_add(1, SeqCst);
+                    }
+                });
+                for job in 0..100 {
+                    pool.submit(job).await.unwrap();
+                }
+                let _ = pool.stop().await;
+            })
+            .await;
+            assert!(
+                !completed,
+                "stop returned after {} of 100 jobs",
+                ran.load(SeqCst)
+            );
+            assert!(ran.load(SeqCst) < 100);
+            assert_eq!(caught_at, Some(100 * MS));
+        });
+    });
+}
+
+/// `Pool::acquire` under a cancelled scope that keeps polling: its
+/// caller's cancellation is not an acquire time-out.
+#[test]
+fn pool_acquire_does_not_take_its_callers_cancellation_for_a_timeout() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let pool = Pool::builder(1, || async { Ok::<_, std::io::Error>(()) })
+                .acquire_timeout(30 * MS)
+                .build();
+            let _held = pool.acquire().await.unwrap();
+            let (completed, caught_at) = beside_a_shield_in_a_cancelled_scope(async {
+                let _ = pool.acquire().await;
+            })
+            .await;
+            assert!(!completed, "acquire returned inside a cancelled scope");
+            assert_eq!(caught_at, Some(100 * MS));
         });
     });
 }

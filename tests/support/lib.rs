@@ -8,9 +8,10 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use keen::Runtime;
 use keen::runtime::Builder;
@@ -273,4 +274,55 @@ impl FirstSteps {
             .iter()
             .any(|&(t, on)| t == task && on == here)
     }
+}
+
+/// Polls both futures until both are done (each only while it is still
+/// pending), like `futures::join!` for two.
+pub async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (Box::pin(a), Box::pin(b));
+    let (mut out_a, mut out_b) = (None, None);
+    std::future::poll_fn(move |cx| {
+        if out_a.is_none() {
+            if let Poll::Ready(out) = a.as_mut().poll(cx) {
+                out_a = Some(out);
+            }
+        }
+        if out_b.is_none() {
+            if let Poll::Ready(out) = b.as_mut().poll(cx) {
+                out_b = Some(out);
+            }
+        }
+        if out_a.is_some() && out_b.is_some() {
+            Poll::Ready((out_a.take().unwrap(), out_b.take().unwrap()))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// Runs `work` beside a 100 ms shielded sleep inside a scope cancelled by a
+/// 20 ms deadline (the review's recipe for a cancelled scope that keeps
+/// polling its body): returns whether `work` completed, and when the scope
+/// caught (`None`: it did not, the body finished). `work` must never
+/// complete with a cut-short result there: the scope catches once the
+/// shield is done, at 100 ms. Needs a paused clock.
+pub async fn beside_a_shield_in_a_cancelled_scope<F: Future>(work: F) -> (bool, Option<Duration>) {
+    use keen::scope::CancelScope;
+    let start = keen::time::Instant::now();
+    let completed = AtomicBool::new(false);
+    let shield = CancelScope::new();
+    shield.set_shield(true);
+    let outer = CancelScope::with_timeout(Duration::from_millis(20));
+    let out = outer
+        .run(join2(
+            async {
+                work.await;
+                completed.store(true, Ordering::SeqCst);
+            },
+            shield.run(keen::time::sleep(Duration::from_millis(100))),
+        ))
+        .await;
+    let caught_at = out.is_err().then(|| start.elapsed());
+    (completed.load(Ordering::SeqCst), caught_at)
 }

@@ -25,14 +25,13 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::ops::Deref;
 use std::sync::Arc;
-use std::task::Poll;
 
 use self::child::{Child, StartReport};
 pub use self::error::{BoxError, ChildError, ChildOutput, GroupError, StartError};
 pub use self::start::Started;
 use self::start::{Slot, Starting};
 use self::state::GroupInner;
-use crate::scope::CancelScope;
+use crate::scope::{CancelScope, enclosing_scope};
 use crate::task::AbortHandle;
 
 /// A task group: children that run under one cancel scope and are joined
@@ -88,41 +87,41 @@ impl TaskGroup {
     }
 
     /// Waits for every child: `Ok` if none failed (children cancelled by
-    /// the group are not failures), otherwise every failure. If a scope
-    /// around the group was cancelled and nothing failed, this yields once
-    /// more so that scope catches here, as a trio nursery re-raises.
+    /// the group are not failures), otherwise every failure.
+    ///
+    /// If a scope around the group was cancelled (so the children were
+    /// cancelled through it) and nothing failed, `join` does not return:
+    /// it stays pending so that scope catches here, as a trio nursery
+    /// re-raises `Cancelled`. Code after `join` never sees a group whose
+    /// children were cut short from outside — also when that scope keeps
+    /// polling its body for a while because a shielded scope elsewhere in
+    /// it is still running (it drops the body once the shield is done).
     pub async fn join(mut self) -> Result<(), GroupError> {
         let inner = self.handle.inner.clone();
         let result = poll_fn(|cx| inner.poll_join(cx)).await;
         self.joined = true;
         inner.scope.inner.exit();
-        // An enclosing scope cancelled (whatever the group's own state):
-        // yield once so it delivers here.
         let group = &inner.scope.inner;
-        let enclosing_cancelled = !group.is_shielded()
+        let cut_short_from_outside = !group.is_shielded()
             && group
                 .parent()
                 .is_some_and(|p| p.effective_reason().is_some());
-        if result.is_ok() && enclosing_cancelled {
-            checkpoint().await;
+        if result.is_ok() && cut_short_from_outside && polled_in_cancelled_scope() {
+            // The innermost scope around this poll is cancelled, so one of
+            // the scopes polling us catches when we are pending and no
+            // shield holds it: it drops this future, which never resumes.
+            std::future::pending::<()>().await;
         }
         result
     }
 }
 
-/// Pending once (waking itself at once), so a cancelled scope polling this
-/// body delivers its cancellation here.
-async fn checkpoint() {
-    let mut yielded = false;
-    poll_fn(|cx| {
-        if yielded {
-            return Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await
+/// Whether the scope innermost around this poll is effectively cancelled.
+/// (A group moved out of the scope it was made in and joined elsewhere
+/// has no cancelled scope around its join: it returns as its children
+/// left it.)
+fn polled_in_cancelled_scope() -> bool {
+    enclosing_scope().is_some_and(|scope| scope.effective_reason().is_some())
 }
 
 impl Default for TaskGroup {

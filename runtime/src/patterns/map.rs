@@ -4,15 +4,18 @@
 use std::future::Future;
 use std::panic::resume_unwind;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use parking_lot::Mutex;
 
 use crate::group::{ChildError, TaskGroup};
 
 /// Runs `f` on every item with at most `limit` calls in flight at once (on
-/// the runtime's threads) and returns the outputs in input order. The calls
-/// run as children of a task group: cancelling the caller cancels them all,
-/// and a panicking call cancels the others and is resumed here.
+/// the runtime's threads) and returns the outputs in input order: always
+/// one per item. The calls run as children of a task group: cancelling the
+/// caller cancels them all (and this future never completes: the scope
+/// that was cancelled catches), and a panicking call cancels the others
+/// and is resumed here.
 ///
 /// ```
 /// use keen::patterns::map_concurrent;
@@ -40,9 +43,11 @@ where
     let queue = Arc::new(Mutex::new(items.into_iter().enumerate()));
     let done: Arc<Mutex<Vec<(usize, T)>>> = Arc::new(Mutex::new(Vec::new()));
     let f = Arc::new(f);
+    let finished = Arc::new(AtomicUsize::new(0));
     let group = TaskGroup::new();
     for _ in 0..limit {
         let (queue, done, f) = (queue.clone(), done.clone(), f.clone());
+        let finished = finished.clone();
         // Lazily: the workers start together once the caller waits, rather
         // than the first one draining the queue inside `spawn`.
         group.spawn_lazy(async move {
@@ -52,12 +57,21 @@ where
                 let out = f(item).await;
                 done.lock().push((index, out));
             }
+            finished.fetch_add(1, Relaxed);
         });
     }
     if let Err(error) = group.join().await {
         let panic = error.into_errors().into_iter().find(ChildError::is_panic);
         resume_unwind(panic.expect("workers only fail by panicking").into_panic());
     }
+    // Workers are cancelled only through a scope around this call, and
+    // then `join` does not return (that scope catches there), so every
+    // worker ran out of items: one output per item.
+    assert_eq!(
+        finished.load(Relaxed),
+        limit,
+        "map_concurrent: a worker was cut short but no scope caught it"
+    );
     let mut done = std::mem::take(&mut *done.lock());
     done.sort_unstable_by_key(|(index, _)| *index);
     done.into_iter().map(|(_, out)| out).collect()
