@@ -3,7 +3,8 @@
 //! reach `join` (none lost); children cancelled by the group are not
 //! failures; dropping an unjoined group aborts its children; the closure
 //! form joins before returning; `start` hands over a value or the child's
-//! early failure; spawning into a joined group panics.
+//! early failure, and fails at once when the child drops `Started` unsent;
+//! spawning into a joined group panics.
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -174,9 +175,12 @@ fn start_returns_the_started_value_or_the_early_failure() {
             assert_eq!(value, "ready");
 
             // An error before `started` comes out of `start`, and does not
-            // cancel the group.
+            // cancel the group. (The child keeps its `Started`: one dropped
+            // unsent while the child runs on fails `start` at once, see
+            // `dropping_started_unsent_fails_start_at_once_and_the_child_runs_on`.)
             let early = tg
-                .start(|_started: keen::group::Started<()>| async {
+                .start(|started: keen::group::Started<()>| async move {
+                    let _started = started;
                     yield_now().await;
                     Err::<(), _>("early")
                 })
@@ -193,6 +197,108 @@ fn start_returns_the_started_value_or_the_early_failure() {
 
             let err = tg.join().await.unwrap_err();
             assert_eq!(err.errors().len(), 1, "only the late failure: {err}");
+        });
+    });
+}
+
+/// A child that drops its `Started` unsent and keeps running: `start`
+/// fails at once with `NeverSignalled` (it used to wait forever) and the
+/// child runs on in the group, its later failure going to `join`. Dropped
+/// in the child's first (eager) poll, in a later poll, and on another task
+/// while the child waits.
+#[test]
+fn dropping_started_unsent_fails_start_at_once_and_the_child_runs_on() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let tg = TaskGroup::new();
+            let t0 = Instant::now();
+            let ran_on = Arc::new(AtomicUsize::new(0));
+            for drop_after in [0, 1] {
+                let ran_on = ran_on.clone();
+                let out = tg
+                    .start(move |started: keen::group::Started<u8>| async move {
+                        if drop_after > 0 {
+                            sleep(drop_after * MS).await;
+                        }
+                        drop(started);
+                        sleep(5 * MS).await; // still running after the drop
+                        ran_on.fetch_add(1, SeqCst);
+                        Err::<(), _>("after the drop")
+                    })
+                    .await;
+                assert!(matches!(out, Err(StartError::NeverSignalled)), "{out:?}");
+                assert!(
+                    t0.elapsed() < 5 * MS,
+                    "failed at once, not at the child's end"
+                );
+            }
+            // Moved out and dropped by another task while the child waits.
+            let (tx, rx) = keen::sync::oneshot::channel();
+            keen::spawn(async move {
+                let started: keen::group::Started<u8> = rx.await.unwrap();
+                sleep(MS).await;
+                drop(started);
+            });
+            let out = tg
+                .start(move |started| async move {
+                    tx.send(started).unwrap();
+                    sleep(HOUR).await;
+                })
+                .await;
+            assert!(matches!(out, Err(StartError::NeverSignalled)), "{out:?}");
+            assert!(
+                out.unwrap_err()
+                    .to_string()
+                    .contains("without calling `send`")
+            );
+            // The first child fails at 5 ms: that failure is the group's
+            // (and cancels the second child, due at 6 ms, and the sleeper).
+            let err = tg.join().await.unwrap_err();
+            assert_eq!(err.errors().len(), 1, "{err}");
+            assert!(err.to_string().contains("after the drop"), "{err}");
+            assert_eq!(ran_on.load(SeqCst), 1);
+            assert_eq!(t0.elapsed(), 5 * MS);
+        });
+    });
+}
+
+/// Dropping `Started` on the way out still reports what the child did:
+/// returned early, failed, or was cancelled.
+#[test]
+fn started_dropped_while_the_child_exits_reports_the_exit() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let tg = TaskGroup::new();
+            let returned = tg
+                .start(|started: keen::group::Started<u8>| async move {
+                    sleep(MS).await;
+                    drop(started);
+                })
+                .await;
+            assert!(
+                matches!(returned, Err(StartError::ExitedEarly)),
+                "{returned:?}"
+            );
+            let failed = tg
+                .start(|started: keen::group::Started<u8>| async move {
+                    let _started = started; // dropped as the child returns
+                    sleep(MS).await;
+                    Err::<(), _>("boom")
+                })
+                .await;
+            assert!(matches!(failed, Err(StartError::Failed(_))), "{failed:?}");
+            let cancelled = keen::scope::move_on_after(
+                MS,
+                tg.start(|started: keen::group::Started<u8>| async move {
+                    let _started = started; // dropped with the cancelled child
+                    sleep(HOUR).await;
+                }),
+            )
+            .await;
+            assert!(cancelled.is_none());
+            tg.join().await.expect("nothing reached the group");
         });
     });
 }

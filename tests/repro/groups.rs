@@ -112,7 +112,8 @@ pub fn start(cfg: Config) -> Check {
     run_in_task(&cfg.build_paused(), async {
         let tg = TaskGroup::new();
         let early = tg
-            .start(|_started: Started<u16>| async {
+            .start(|started: Started<u16>| async move {
+                let _started = started; // held, not dropped unsent
                 yield_now().await;
                 Err::<(), _>("bind failed")
             })

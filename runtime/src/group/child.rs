@@ -19,6 +19,15 @@ use crate::task;
 
 /// Where a child's outcome goes before it has called `started`.
 pub(crate) trait StartReport: Send + Sync {
+    /// The child's task is about to poll (or drop) the child's future;
+    /// `false` once `started` was called or the outcome is settled (the
+    /// child needs no more calls but `child_exited`).
+    fn enter_child(&self) -> bool;
+
+    /// That poll returned `Pending`: if `Started` was dropped unsent in it,
+    /// the child never signalled.
+    fn leave_child_pending(&self);
+
     /// The child finished: `failure` is its failure, or `None` (it
     /// returned, or was cancelled if `cancelled`). `Ok` if `started` had
     /// not been called (the outcome is the `start` caller's); otherwise the
@@ -36,6 +45,16 @@ pin_project! {
         #[pin]
         run: Run<F>,
         report: Report,
+    }
+
+    impl<F> PinnedDrop for Child<F> {
+        fn drop(this: Pin<&mut Self>) {
+            // The future is dropped next: a `Started` dropped in there is
+            // the child being cancelled, which `Report::drop` then reports.
+            if let Some(start) = &this.report.start {
+                start.enter_child();
+            }
+        }
     }
 }
 
@@ -81,11 +100,22 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
         let id = *this.report.id.get_or_insert_with(task::id);
+        // Until it has signalled, a `start` child tells its slot when its
+        // polls begin and end (see `start.rs`); after that it needs no more.
+        let waiting_start = match &this.report.start {
+            Some(start) => start.enter_child(),
+            None => false,
+        };
         let mut run = this.run;
         // A panic in the body's poll, or in its destructor when the scope
         // drops it on cancellation, is this child's failure.
         let outcome = match catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
-            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Pending) => {
+                if let Some(start) = this.report.start.as_ref().filter(|_| waiting_start) {
+                    start.leave_child_pending();
+                }
+                return Poll::Pending;
+            }
             Ok(Poll::Ready(outcome)) => Ok(outcome),
             Err(payload) => Err(payload),
         };

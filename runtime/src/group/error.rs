@@ -184,6 +184,10 @@ pub enum StartError {
     ExitedEarly,
     /// It was cancelled first (its group, or the caller of `start`, was).
     Cancelled,
+    /// It dropped its [`Started`](crate::group::Started) without calling
+    /// `send` and kept running. It goes on as an ordinary member of the
+    /// group (its failures from now on go to the group's `join`).
+    NeverSignalled,
 }
 
 impl fmt::Display for StartError {
@@ -196,6 +200,10 @@ impl fmt::Display for StartError {
             StartError::Cancelled => {
                 f.write_str("the started task was cancelled before it started")
             }
+            StartError::NeverSignalled => f.write_str(
+                "the started task dropped its `Started` without calling `send`; \
+                 it keeps running in the group",
+            ),
         }
     }
 }

@@ -7,6 +7,14 @@
 //! the `start` future (its caller was cancelled) cancels the child. After
 //! `send`, the child is an ordinary member of the group.
 //!
+//! A child that drops its [`Started`] without sending and keeps running
+//! fails `start` at once with [`StartError::NeverSignalled`]; the child
+//! goes on as an ordinary member of the group, as in trio. So that a child
+//! that *returns* (or fails, or is cancelled) without sending still reports
+//! that, a drop during the child's own poll (or before its first one, by
+//! the closure given to `start`) is settled when that poll ends: still
+//! pending means "never signalled", finished means the outcome.
+//!
 //! [`GroupHandle::start`]: super::GroupHandle::start
 
 use std::fmt;
@@ -32,8 +40,16 @@ pub(crate) struct Slot<T> {
 }
 
 enum State<T> {
-    /// Neither side has finished; the waker of the `start` caller.
-    Waiting(Option<Waker>),
+    /// Neither side has finished.
+    Waiting {
+        /// The `start` caller's waker.
+        waker: Option<Waker>,
+        /// The child's task is polling (or dropping) its future right now,
+        /// or has not polled it yet.
+        in_child: bool,
+        /// `Started` was dropped unsent during that poll.
+        abandoned: bool,
+    },
     Started(T),
     Exited(StartError),
     /// The value or error was taken, or the caller gave up.
@@ -47,12 +63,42 @@ impl<T: Send + 'static> Started<T> {
         let waker = {
             let mut state = self.slot.state.lock();
             match &mut *state {
-                State::Waiting(waker) => {
+                State::Waiting { waker, .. } => {
                     let waker = waker.take();
                     *state = State::Started(value);
                     waker
                 }
                 // The caller gave up waiting: nobody takes the value.
+                _ => None,
+            }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl<T> Drop for Started<T> {
+    /// Dropped unsent: `start` fails with [`StartError::NeverSignalled`] —
+    /// now, or when the child's current poll ends still pending.
+    fn drop(&mut self) {
+        let waker = {
+            let mut state = self.slot.state.lock();
+            match &mut *state {
+                State::Waiting {
+                    in_child: true,
+                    abandoned,
+                    ..
+                } => {
+                    *abandoned = true;
+                    None
+                }
+                State::Waiting { waker, .. } => {
+                    let waker = waker.take();
+                    *state = State::Exited(StartError::NeverSignalled);
+                    waker
+                }
+                // Sent, exited, or the caller gave up.
                 _ => None,
             }
         };
@@ -71,7 +117,13 @@ impl<T> fmt::Debug for Started<T> {
 impl<T> Slot<T> {
     pub(crate) fn new() -> Arc<Slot<T>> {
         Arc::new(Slot {
-            state: Mutex::new(State::Waiting(None)),
+            // Until the first poll ends the `Started` is the child's future's
+            // (dropped by `f` itself, it is settled by that poll).
+            state: Mutex::new(State::Waiting {
+                waker: None,
+                in_child: true,
+                abandoned: false,
+            }),
         })
     }
 
@@ -81,6 +133,41 @@ impl<T> Slot<T> {
 }
 
 impl<T: Send + 'static> StartReport for Slot<T> {
+    fn enter_child(&self) -> bool {
+        match &mut *self.state.lock() {
+            State::Waiting { in_child, .. } => {
+                *in_child = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn leave_child_pending(&self) {
+        let waker = {
+            let mut state = self.state.lock();
+            match &mut *state {
+                State::Waiting {
+                    abandoned: true,
+                    waker,
+                    ..
+                } => {
+                    let waker = waker.take();
+                    *state = State::Exited(StartError::NeverSignalled);
+                    waker
+                }
+                State::Waiting { in_child, .. } => {
+                    *in_child = false;
+                    None
+                }
+                _ => None,
+            }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
     fn child_exited(
         &self,
         failure: Option<ChildError>,
@@ -88,7 +175,7 @@ impl<T: Send + 'static> StartReport for Slot<T> {
     ) -> Result<(), Option<ChildError>> {
         let waker = {
             let mut state = self.state.lock();
-            let State::Waiting(waker) = &mut *state else {
+            let State::Waiting { waker, .. } = &mut *state else {
                 return Err(failure);
             };
             let waker = waker.take();
@@ -127,12 +214,20 @@ impl<T> Future for Starting<T> {
         match std::mem::replace(&mut *state, State::Done) {
             State::Started(value) => Poll::Ready(Ok(value)),
             State::Exited(error) => Poll::Ready(Err(error)),
-            State::Waiting(mut waker) => {
+            State::Waiting {
+                mut waker,
+                in_child,
+                abandoned,
+            } => {
                 match &mut waker {
                     Some(w) if w.will_wake(cx.waker()) => {}
                     slot => *slot = Some(cx.waker().clone()),
                 }
-                *state = State::Waiting(waker);
+                *state = State::Waiting {
+                    waker,
+                    in_child,
+                    abandoned,
+                };
                 Poll::Pending
             }
             State::Done => panic!("GroupHandle::start polled after it completed"),
@@ -144,7 +239,7 @@ impl<T> Drop for Starting<T> {
     fn drop(&mut self) {
         let gave_up = {
             let mut state = self.slot.state.lock();
-            let waiting = matches!(*state, State::Waiting(_));
+            let waiting = matches!(*state, State::Waiting { .. });
             if waiting {
                 *state = State::Done;
             }
