@@ -1,0 +1,84 @@
+//! A workload loop to count instructions with callgrind: `.ci/callgrind`
+//! runs it at N and 2N iterations and divides the difference by N, so the
+//! runtime's set-up and tear-down cancel out and what is left is the cost of
+//! one iteration. Unlike wall time on a shared VM, the count repeats from
+//! run to run, so it is the check that a change kept a hot path as fast.
+//!
+//! `cargo run --release --example instr_probe -- WORKLOAD FLAVOUR N`, with
+//! WORKLOAD one of `floor`, `spawn_ready`, `spawn_yield`, `timeout_cancel`,
+//! `mutex`, `semaphore`; FLAVOUR `ct` or `mt`. Each runs inside one task
+//! (where applications spawn), as the criterion benches do.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::Pin;
+use std::task::{Context, Waker};
+use std::time::Duration;
+
+#[path = "../benches/common/mod.rs"]
+#[allow(dead_code, reason = "only the keen constructor is used here")]
+mod common;
+
+async fn workload(name: &str, n: u64) {
+    match name {
+        // The floor of a ready spawn + await: box, poll, drop.
+        "floor" => {
+            for i in 0..n {
+                let mut fut: Pin<Box<dyn Future<Output = u64> + Send>> =
+                    Box::pin(async move { black_box(i) });
+                let _ = fut.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+                drop(black_box(fut));
+            }
+        }
+        "spawn_ready" => {
+            for i in 0..n {
+                black_box(keen::spawn(async move { black_box(i) }).await.unwrap());
+            }
+        }
+        "spawn_yield" => {
+            for i in 0..n {
+                let child = keen::spawn(async move {
+                    keen::task::yield_now().await;
+                    black_box(i)
+                });
+                black_box(child.await.unwrap());
+            }
+        }
+        // A timeout whose body is pending once: registers its timer, then
+        // removes it when the body completes.
+        "timeout_cancel" => {
+            for _ in 0..n {
+                let r = keen::time::timeout(Duration::from_secs(60), keen::task::yield_now()).await;
+                black_box(r.unwrap());
+            }
+        }
+        "mutex" => {
+            let m = keen::sync::Mutex::new(0u64);
+            for _ in 0..n {
+                *m.lock().await += 1;
+            }
+            black_box(m.into_inner());
+        }
+        "semaphore" => {
+            let s = keen::sync::Semaphore::new(1);
+            for _ in 0..n {
+                let permit = s.acquire().await.unwrap();
+                drop(black_box(permit));
+            }
+        }
+        other => panic!("unknown workload {other}"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [name, flavour, n] = &args[..] else {
+        eprintln!("usage: instr_probe WORKLOAD ct|mt N");
+        std::process::exit(2);
+    };
+    let n: u64 = n.parse().expect("N is a count");
+    let rt = common::keen_rt(flavour == "mt");
+    let name = name.clone();
+    rt.block_on(rt.spawn(async move { workload(&name, n).await }))
+        .unwrap();
+}
