@@ -10,18 +10,13 @@
 use std::future::pending;
 use std::time::Duration;
 
-use keen::Handle;
 use keen::scope::{CancelReason, CancelScope, fail_after, move_on_after};
 use keen::task::yield_now;
 use keen::time::{Instant, sleep, timeout, timeout_at};
-use keen_suite::{ALL, each, run_in_task};
+use keen_suite::{ALL, each, run_in_task, timers};
 
 const MS: Duration = Duration::from_millis(1);
 const HOUR: Duration = Duration::from_secs(3600);
-
-fn timers() -> usize {
-    Handle::current().metrics().timers
-}
 
 #[test]
 fn a_scope_inside_a_timeout_links_to_it() {

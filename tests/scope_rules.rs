@@ -11,22 +11,16 @@ use std::future::pending;
 use std::pin::Pin;
 use std::time::Duration;
 
-use keen::Handle;
 use keen::scope::{
     CancelReason, CancelScope, Cancelled, Run, TimedOut, fail_after, fail_at, move_on_after,
     move_on_at,
 };
 use keen::task::yield_now;
 use keen::time::{Instant, advance, sleep};
-use keen_suite::{ALL, DropCounter, each, panic_message, poll_once, run_in_task};
+use keen_suite::{ALL, DropCounter, each, panic_message, poll_once, run_in_task, timers};
 
 const MS: Duration = Duration::from_millis(1);
 const HOUR: Duration = Duration::from_secs(3600);
-
-/// Timers in the current runtime's wheel.
-fn timers() -> usize {
-    Handle::current().metrics().timers
-}
 
 // ---------------------------------------------------------------------------
 // Attribution between nested scopes

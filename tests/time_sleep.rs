@@ -11,18 +11,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::time::Duration;
 
-use keen::Handle;
 use keen::scope::move_on_after;
 use keen::task::yield_now;
 use keen::time::{Instant, advance, sleep, sleep_until, timeout};
-use keen_suite::{ALL, each, panic_message, poll_once, run_in_task};
+use keen_suite::{ALL, each, panic_message, poll_once, run_in_task, timers};
 
 const MS: Duration = Duration::from_millis(1);
 const YEAR: Duration = Duration::from_secs(365 * 86_400);
-
-fn timers() -> usize {
-    Handle::current().metrics().timers
-}
 
 #[test]
 fn sleeps_last_exactly_their_duration_on_the_paused_clock() {

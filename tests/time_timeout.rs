@@ -12,17 +12,12 @@
 use std::future::pending;
 use std::time::Duration;
 
-use keen::Handle;
 use keen::task::yield_now;
 use keen::time::{Elapsed, Instant, advance, sleep, timeout, timeout_at};
-use keen_suite::{ALL, DropCounter, each, poll_once, run_in_task};
+use keen_suite::{ALL, DropCounter, each, poll_once, run_in_task, timers};
 
 const MS: Duration = Duration::from_millis(1);
 const HOUR: Duration = Duration::from_secs(3600);
-
-fn timers() -> usize {
-    Handle::current().metrics().timers
-}
 
 #[test]
 fn timeout_fires_exactly_at_its_deadline_and_not_before_the_body() {

@@ -1,54 +1,79 @@
-//! Which keen runtime this thread is in: set by `block_on`, on every worker
-//! and blocking-pool thread, and by [`Handle::enter`]. It answers
-//! [`Handle::current`] (and so the free `keen::spawn`), never "which task is
-//! current" — that lives with the task itself (see `keen-scheduler`).
+//! The `keen` crate's thread context: one thread-local struct, with typed
+//! accessors, for everything this crate keeps per thread —
+//!
+//! | field | set by | read by |
+//! |---|---|---|
+//! | `handle` | `block_on`, every worker and blocking-pool thread, [`Handle::enter`] | [`Handle::current`], the free `keen::spawn`, time code (`time/current.rs`) |
+//! | `scheduler_id` | kept in step with `handle` | the spawn hot path (one word, no borrow) |
+//! | `blocking_pool` | each blocking-pool thread, once | the pool (is this thread one of mine?) |
+//!
+//! It answers "which runtime is this thread in", never "which task is
+//! current" — that lives with the task itself (`keen_scheduler::context`).
 
 use std::cell::{Cell, RefCell};
-use std::sync::Arc;
 
 use crate::runtime::Handle;
-use crate::time::driver::TimeShared;
 
-thread_local! {
-    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
-    /// The scheduler id of `CURRENT`'s handle (0: none), kept beside it so
-    /// the spawn hot path reads one word instead of borrowing the handle.
-    static SCHEDULER_ID: Cell<usize> = const { Cell::new(0) };
+struct Context {
+    handle: RefCell<Option<Handle>>,
+    /// The scheduler id of `handle` (0: none), kept beside it so the spawn
+    /// hot path reads one word instead of borrowing the handle.
+    scheduler_id: Cell<usize>,
+    /// The id of the blocking pool this thread belongs to, if any.
+    blocking_pool: Cell<Option<u64>>,
 }
 
-/// Stores `handle` as current, keeping `SCHEDULER_ID` in step; returns the
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            handle: RefCell::new(None),
+            scheduler_id: Cell::new(0),
+            blocking_pool: Cell::new(None),
+        }
+    };
+}
+
+/// Stores `handle` as current, keeping `scheduler_id` in step; returns the
 /// previous one.
 fn replace_current(handle: Option<Handle>) -> Option<Handle> {
     let id = handle.as_ref().map_or(0, |h| h.scheduler().scheduler_id());
-    let prev = CURRENT.try_with(|c| c.replace(handle)).ok().flatten();
-    let _ = SCHEDULER_ID.try_with(|c| c.set(id));
-    prev
+    CONTEXT
+        .try_with(|c| {
+            c.scheduler_id.set(id);
+            c.handle.replace(handle)
+        })
+        .ok()
+        .flatten()
 }
 
 /// The handle of the runtime this thread is in.
 pub(crate) fn current() -> Option<Handle> {
-    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+    with_handle(|h| h.cloned())
 }
 
-/// The scheduler identity of the runtime this thread is in, read without
-/// cloning its handle (the borrow ends before this returns).
-pub(crate) fn current_scheduler_id() -> Option<usize> {
-    SCHEDULER_ID.try_with(Cell::get).ok().filter(|&id| id != 0)
-}
-
-/// Runs `f` with the current runtime's timers (`None` outside a runtime),
-/// without cloning the handle. `f` must not enter or leave a runtime.
-pub(crate) fn with_time<R>(f: impl FnOnce(Option<&Arc<TimeShared>>) -> R) -> R {
+/// Runs `f` with the handle of the runtime this thread is in (`None`
+/// outside one, or during thread teardown), without cloning it. `f` must
+/// not enter or leave a runtime.
+pub(crate) fn with_handle<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
     let mut f = Some(f);
-    let out = CURRENT.try_with(|c| {
-        let handle = c.borrow();
-        let f = f.take().expect("called once");
-        f(handle.as_ref().map(|h| &h.inner.time))
+    let out = CONTEXT.try_with(|c| {
+        let handle = c.handle.borrow();
+        (f.take().expect("called once"))(handle.as_ref())
     });
     match out {
         Ok(out) => out,
-        Err(_) => f.take().expect("not called during teardown")(None),
+        Err(_) => (f.take().expect("not called during teardown"))(None),
     }
+}
+
+/// The scheduler identity of the runtime this thread is in, read without
+/// cloning its handle.
+#[inline]
+pub(crate) fn current_scheduler_id() -> Option<usize> {
+    CONTEXT
+        .try_with(|c| c.scheduler_id.get())
+        .ok()
+        .filter(|&id| id != 0)
 }
 
 /// Makes `handle` current on this thread for the guard's lifetime.
@@ -60,6 +85,16 @@ pub(crate) fn enter(handle: Handle) -> EnterGuard {
 /// Makes `handle` current on this thread for good (runtime-owned threads).
 pub(crate) fn set_thread_handle(handle: Option<Handle>) {
     drop(replace_current(handle));
+}
+
+/// The blocking pool this thread belongs to.
+pub(crate) fn blocking_pool() -> Option<u64> {
+    CONTEXT.try_with(|c| c.blocking_pool.get()).ok().flatten()
+}
+
+/// Marks this thread as one of blocking pool `pool`'s, for good.
+pub(crate) fn set_blocking_pool(pool: u64) {
+    let _ = CONTEXT.try_with(|c| c.blocking_pool.set(Some(pool)));
 }
 
 /// Restores the previously current runtime when dropped.

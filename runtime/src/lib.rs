@@ -53,6 +53,9 @@ mod loom_semaphore;
 
 use std::future::Future;
 
+use keen_scheduler::SpawnMode;
+use keen_scheduler::context::inherited_locals;
+
 pub use context::EnterGuard;
 pub use runtime::{Handle, Runtime};
 use task::JoinHandle;
@@ -84,14 +87,13 @@ where
 {
     // Hot path: on a thread of the current runtime, spawn through the
     // scheduler's own thread context without cloning the handle.
-    let mut future = Some(future);
-    if let Some(id) = context::current_scheduler_id() {
-        if let Some(handle) = keen_scheduler::spawn_on_runtime_thread(id, &mut future) {
-            return handle;
-        }
+    match context::current_scheduler_id() {
+        Some(id) => keen_scheduler::with_runtime_thread(id, move |here| match here {
+            Some(spawner) => spawner.spawn(SpawnMode::Eager, future),
+            None => Handle::current().spawn(future),
+        }),
+        None => Handle::current().spawn(future),
     }
-    let future = future.expect("only a spawn takes the future");
-    Handle::current().spawn(future)
 }
 
 /// Spawns a task on the current runtime without polling it here, as tokio
@@ -141,7 +143,7 @@ where
 {
     Handle::current()
         .scheduler()
-        .spawn_local(future, keen_scheduler::context::inherited_locals())
+        .spawn_local(future, inherited_locals())
 }
 
 /// Runs `f` on the current runtime's blocking pool (one per runtime, shared

@@ -23,20 +23,17 @@
 //! the existing count ([`Activity::thread_guard`] returns `None`) instead of
 //! adding one that its parks could never release.
 
-use std::cell::Cell;
 use std::fmt;
 use std::ptr;
 use std::sync::Arc;
 
+use crate::context;
 use crate::loom::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::park::Unparker;
 
-thread_local! {
-    /// The activity this thread is already counted in, if any.
-    static COUNTED: Cell<*const Activity> = const { Cell::new(ptr::null()) };
-    /// The activity whose worker this thread is (it runs maintenance ticks).
-    static WORKER: Cell<*const Activity> = const { Cell::new(ptr::null()) };
-}
+// Per thread (in the crate's thread context): `counted`, the activity this
+// thread is already counted in, if any; `worker`, the activity whose
+// worker this thread is (it runs maintenance ticks).
 
 /// The busy-thread count of one runtime.
 pub struct Activity {
@@ -123,9 +120,7 @@ impl Activity {
     /// Marks the calling thread as a worker of this runtime (one that runs
     /// maintenance ticks) until the mark drops.
     pub fn mark_worker(&self) -> WorkerMark {
-        let prev = WORKER
-            .try_with(|c| c.replace(ptr::from_ref(self)))
-            .unwrap_or(ptr::null());
+        let prev = context::with(|c| c.worker.replace(ptr::from_ref(self))).unwrap_or(ptr::null());
         WorkerMark { prev }
     }
 
@@ -133,7 +128,7 @@ impl Activity {
     /// of other kinds (`block_on`, blocking tasks) have no maintenance tick
     /// to pay an owed wake with, so they never defer one.
     pub fn is_worker_thread(&self) -> bool {
-        WORKER.try_with(Cell::get).ok() == Some(ptr::from_ref(self))
+        context::with(|c| c.worker.get()) == Some(ptr::from_ref(self))
     }
 
     /// Whether no thread is busy.
@@ -157,7 +152,7 @@ impl Activity {
     /// counted; `None` if it already is counted in this activity.
     pub fn thread_guard(self: &Arc<Self>) -> Option<ThreadGuard> {
         let me = Arc::as_ptr(self);
-        if COUNTED.try_with(Cell::get).ok() == Some(me) {
+        if context::with(|c| c.counted.get()) == Some(me) {
             return None;
         }
         let busy = self.busy_guard();
@@ -186,9 +181,8 @@ impl BusyGuard {
     /// Marks the calling thread as counted by this guard until the mark
     /// drops (drop it before the guard).
     pub fn mark_thread(&self) -> ThreadMark {
-        let prev = COUNTED
-            .try_with(|c| c.replace(Arc::as_ptr(&self.0)))
-            .unwrap_or(ptr::null());
+        let prev =
+            context::with(|c| c.counted.replace(Arc::as_ptr(&self.0))).unwrap_or(ptr::null());
         ThreadMark { prev }
     }
 }
@@ -208,7 +202,7 @@ pub struct ThreadMark {
 impl Drop for ThreadMark {
     fn drop(&mut self) {
         let prev = self.prev;
-        let _ = COUNTED.try_with(|c| c.set(prev));
+        context::with(|c| c.counted.set(prev));
     }
 }
 
@@ -229,7 +223,7 @@ pub struct WorkerMark {
 impl Drop for WorkerMark {
     fn drop(&mut self) {
         let prev = self.prev;
-        let _ = WORKER.try_with(|c| c.set(prev));
+        context::with(|c| c.worker.set(prev));
     }
 }
 

@@ -1,23 +1,70 @@
-//! Thread-local context: which task this thread is polling right now (its id
-//! and task-locals), the innermost cancel scope being polled, how deep eager
-//! spawns are nested here, and which scheduler this thread belongs to.
+//! The scheduler crate's thread context: one thread-local struct for
+//! everything this crate keeps per thread, each field a typed cell owned by
+//! the module whose concept it is.
+//!
+//! | field | owner | what it holds |
+//! |---|---|---|
+//! | `task` | this file | the task being polled here: its id, its task-locals, and the poll slot |
+//! | `eager` | `eager.rs` | eager-spawn nesting depth here, and eager polls since the scheduler last counted its tick |
+//! | `scheduler` | `flavors/mod.rs` | which scheduler this thread is running, if any |
+//! | `counted`, `worker` | `activity.rs` | the activity this thread is counted busy in; the one whose worker it is |
+//! | `ids` | `task/id.rs` | this thread's reserved block of task ids |
+//!
+//! Every field is a plain `Cell` of a `Copy` value with a `const`
+//! initialiser and no destructor, so an access is a thread-local load, with
+//! no lazy-initialisation or teardown check on the spawn path.
 //!
 //! The current-task context is *swapped*, never shared: whoever polls a task
 //! (the eager spawner or a worker) installs the task's context for the length
 //! of the poll and puts the previous one back on every exit path, panics
-//! included, through `CurrentGuard`. It is used to answer `task::id()` and
+//! included, through `CurrentGuard`. It answers `task::id()` and
 //! task-local lookups; it is never used to decide what to cancel.
 //!
-//! The scope slot is an opaque pointer the `keen` crate sets while a cancel
-//! scope polls its body ([`ScopeGuard`]), so a scope entered inside finds its
-//! parent. Every task poll starts with it empty, eager polls included: a
-//! scope entered during a child's eager phase never sees the parent's.
+//! The poll slot is a pointer-sized value this crate never reads: it is
+//! cleared at the start of every task poll (eager ones included) and
+//! restored after, and the embedding crate may set it for part of a poll
+//! ([`PollSlotGuard`]). What the value means is entirely the embedding
+//! crate's business; a slot that every task poll starts empty is the one
+//! thing this crate promises.
 
 use std::cell::{Cell, UnsafeCell};
 use std::ptr;
 
+use crate::activity::Activity;
+use crate::eager::EagerCount;
+use crate::flavors::OnThread;
 use crate::locals::{LocalKeyId, LocalValue, Locals};
 use crate::task::Id;
+
+/// This crate's per-thread state; see the module docs for who owns what.
+pub(crate) struct Context {
+    pub(crate) task: Cell<Current>,
+    pub(crate) eager: Cell<EagerCount>,
+    pub(crate) scheduler: Cell<Option<OnThread>>,
+    pub(crate) counted: Cell<*const Activity>,
+    pub(crate) worker: Cell<*const Activity>,
+    pub(crate) ids: Cell<(u64, u64)>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            task: Cell::new(Current::NONE),
+            eager: Cell::new(EagerCount::ZERO),
+            scheduler: Cell::new(None),
+            counted: Cell::new(ptr::null()),
+            worker: Cell::new(ptr::null()),
+            ids: Cell::new((0, 0)),
+        }
+    };
+}
+
+/// Runs `f` with this thread's context; `None` during thread teardown,
+/// after the thread-local is gone.
+#[inline]
+pub(crate) fn with<R>(f: impl FnOnce(&Context) -> R) -> Option<R> {
+    CONTEXT.try_with(f).ok()
+}
 
 /// What "the current task" means while a poll is under way.
 #[derive(Clone, Copy)]
@@ -25,32 +72,25 @@ pub(crate) struct Current {
     pub(crate) id: Option<Id>,
     /// The polled task's locals; null outside any task or `block_on`.
     pub(crate) locals: *const UnsafeCell<Locals>,
-    /// The innermost cancel scope polling its body; null when none.
-    pub(crate) scope: *const (),
+    /// The poll slot (see the module docs); null at the start of a poll.
+    pub(crate) slot: *const (),
 }
 
 impl Current {
     const NONE: Current = Current {
         id: None,
         locals: ptr::null(),
-        scope: ptr::null(),
+        slot: ptr::null(),
     };
 
-    /// A task poll's context: its id and locals, no scope yet.
+    /// A task poll's context: its id and locals, an empty slot.
     pub(crate) fn task(id: Option<Id>, locals: *const UnsafeCell<Locals>) -> Current {
         Current {
             id,
             locals,
-            scope: ptr::null(),
+            slot: ptr::null(),
         }
     }
-}
-
-thread_local! {
-    static CURRENT: Cell<Current> = const { Cell::new(Current::NONE) };
-    /// Eager-spawn nesting here, and eager polls since the scheduler last
-    /// advanced its tick (one thread-local for both: the spawn hot path).
-    static EAGER: Cell<Eager> = const { Cell::new(Eager { depth: 0, polls: 0 }) };
 }
 
 /// Restores the previous current-task context when dropped.
@@ -62,7 +102,7 @@ impl CurrentGuard {
     /// Installs `current` until the guard drops.
     #[inline]
     pub(crate) fn enter(current: Current) -> CurrentGuard {
-        let prev = CURRENT.with(|c| c.replace(current));
+        let prev = CONTEXT.with(|c| c.task.replace(current));
         CurrentGuard { prev }
     }
 }
@@ -71,52 +111,49 @@ impl Drop for CurrentGuard {
     #[inline]
     fn drop(&mut self) {
         let prev = self.prev;
-        // `try_with`: a task dropped during thread teardown must not abort.
-        let _ = CURRENT.try_with(|c| c.set(prev));
+        // `with`, not `CONTEXT.with`: a task dropped during thread teardown
+        // must not abort.
+        with(|c| c.task.set(prev));
     }
 }
 
-/// The innermost cancel scope being polled on this thread (opaque to this
-/// crate), or null.
-pub fn current_scope() -> *const () {
-    CURRENT.try_with(|c| c.get().scope).unwrap_or(ptr::null())
+/// The poll slot's value on this thread (null unless set during this
+/// poll); see the module docs.
+pub fn poll_slot() -> *const () {
+    with(|c| c.task.get().slot).unwrap_or(ptr::null())
 }
 
-/// Installs a scope pointer as the innermost scope until dropped; see
-/// [`current_scope`]. The pointer is never dereferenced by this crate.
+/// Sets the poll slot until dropped, then puts the previous value back.
+/// Guards nest in LIFO order on one thread. This crate never reads the
+/// value, so setting it is safe; whoever reads it back and dereferences it
+/// owns that contract.
 #[derive(Debug)]
-pub struct ScopeGuard {
+pub struct PollSlotGuard {
     prev: *const (),
 }
 
-impl ScopeGuard {
-    /// Makes `scope` the innermost scope on this thread.
-    ///
-    /// # Safety
-    /// `scope` must be null or point to a scope of the `keen` crate (the one
-    /// reader of [`current_scope`]) that stays alive until the guard drops;
-    /// the guard must drop on this thread, in LIFO order with other guards.
-    pub unsafe fn enter(scope: *const ()) -> ScopeGuard {
-        let prev = CURRENT
-            .try_with(|c| {
-                let mut current = c.get();
-                let prev = current.scope;
-                current.scope = scope;
-                c.set(current);
-                prev
-            })
-            .unwrap_or(ptr::null());
-        ScopeGuard { prev }
+impl PollSlotGuard {
+    /// Makes `value` the poll slot's value on this thread.
+    pub fn set(value: *const ()) -> PollSlotGuard {
+        let prev = with(|c| {
+            let mut current = c.task.get();
+            let prev = current.slot;
+            current.slot = value;
+            c.task.set(current);
+            prev
+        })
+        .unwrap_or(ptr::null());
+        PollSlotGuard { prev }
     }
 }
 
-impl Drop for ScopeGuard {
+impl Drop for PollSlotGuard {
     fn drop(&mut self) {
         let prev = self.prev;
-        let _ = CURRENT.try_with(|c| {
-            let mut current = c.get();
-            current.scope = prev;
-            c.set(current);
+        with(|c| {
+            let mut current = c.task.get();
+            current.slot = prev;
+            c.task.set(current);
         });
     }
 }
@@ -124,24 +161,23 @@ impl Drop for ScopeGuard {
 /// Whether this thread is polling a `block_on` root future right now (it
 /// has task-locals but no task id).
 pub fn in_block_on() -> bool {
-    CURRENT
-        .try_with(|c| {
-            let c = c.get();
-            c.id.is_none() && !c.locals.is_null()
-        })
-        .unwrap_or(false)
+    with(|c| {
+        let c = c.task.get();
+        c.id.is_none() && !c.locals.is_null()
+    })
+    .unwrap_or(false)
 }
 
 /// The id of the task being polled on this thread, if any.
 pub fn try_current_id() -> Option<Id> {
-    CURRENT.try_with(|c| c.get().id).ok().flatten()
+    with(|c| c.task.get().id).flatten()
 }
 
 /// Runs `f` with the current task's locals, or `None` outside a task or
 /// `block_on`. Crate-private: `f` is always one of the short closures below,
 /// which run no user code (no drops of user values) while the borrow lives.
 fn with_current_locals<R>(f: impl FnOnce(Option<&mut Locals>) -> R) -> R {
-    let ptr = CURRENT.try_with(|c| c.get().locals).unwrap_or(ptr::null());
+    let ptr = with(|c| c.task.get().locals).unwrap_or(ptr::null());
     if ptr.is_null() {
         return f(None);
     }
@@ -185,72 +221,4 @@ pub fn local_remove(key: LocalKeyId) -> Result<Option<LocalValue>, NoTaskError> 
 /// about to be spawned.
 pub fn inherited_locals() -> Locals {
     with_current_locals(|l| l.map(|l| l.clone()).unwrap_or_default())
-}
-
-#[derive(Clone, Copy)]
-struct Eager {
-    depth: u32,
-    polls: u32,
-}
-
-/// Counts one level of eager-spawn nesting on this thread while alive.
-pub(crate) struct EagerDepthGuard(());
-
-impl EagerDepthGuard {
-    /// Enters one more level if the depth stays within `limit`, counting
-    /// one eager poll.
-    #[inline]
-    pub(crate) fn try_enter(limit: u32) -> Option<EagerDepthGuard> {
-        EAGER
-            .try_with(|e| {
-                let Eager { depth, polls } = e.get();
-                (depth < limit).then(|| {
-                    e.set(Eager {
-                        depth: depth + 1,
-                        polls: polls.wrapping_add(1),
-                    });
-                    EagerDepthGuard(())
-                })
-            })
-            .ok()
-            .flatten()
-    }
-}
-
-impl Drop for EagerDepthGuard {
-    #[inline]
-    fn drop(&mut self) {
-        let _ = EAGER.try_with(|e| {
-            let Eager { depth, polls } = e.get();
-            e.set(Eager {
-                depth: depth - 1,
-                polls,
-            });
-        });
-    }
-}
-
-/// Advances a scheduler's tick by one poll plus every eager poll run on
-/// this thread since the last advance, and returns `(old, new)`. Fairness
-/// intervals count work this way: with eager spawn one scheduler poll can
-/// run a whole chain of nested tasks, and counting it as one tick starved
-/// the remote queue (checked every `global_queue_interval` ticks) ~30-fold.
-pub(crate) fn advance_tick(tick: &mut u32) -> (u32, u32) {
-    let eager = EAGER
-        .try_with(|e| {
-            let mut state = e.get();
-            let polls = std::mem::take(&mut state.polls);
-            e.set(state);
-            polls
-        })
-        .unwrap_or(0);
-    let old = *tick;
-    *tick = old.wrapping_add(1).wrapping_add(eager);
-    (old, *tick)
-}
-
-/// Whether a tick advance from `old` to `new` passed a multiple of
-/// `interval` (so the work due every `interval` ticks is due now).
-pub(crate) fn crossed(old: u32, new: u32, interval: u32) -> bool {
-    new < old || old / interval != new / interval
 }

@@ -1,25 +1,20 @@
-//! [`Scheduler`] (owns one current-thread or multi-thread scheduler) and
-//! [`Handle`] (a cheap, cloneable, thread-safe reference to it), with the
-//! spawn entry points and the eager-or-lazy decision (DESIGN.md step 4):
-//! eager only when the runtime enables it, the caller is one of this
-//! runtime's workers (for current-thread: the thread inside its `block_on`,
-//! its only worker), and the eager nesting depth on this thread is below the
-//! limit; `spawn_lazy` never is.
+//! The scheduler crate's public face: [`Scheduler`] (owns one
+//! current-thread or multi-thread scheduler) and [`Handle`] (a cheap,
+//! cloneable, thread-safe reference to it). Both delegate to `flavors/`,
+//! the one place that dispatches between the flavours; every spawn goes
+//! through `eager.rs`.
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::context::EagerDepthGuard;
-use crate::current_thread::{self, CurrentThread};
+use crate::eager::SpawnMode;
+use crate::flavors::{self, Owned, Shared};
 use crate::locals::Locals;
-use crate::metrics::{Metrics, MetricsSnapshot, Writer};
-use crate::multi_thread::{self, MultiThread};
+use crate::metrics::MetricsSnapshot;
 use crate::park::Driver;
-use crate::scheduler_context;
-use crate::task::{self, JoinHandle, Schedule};
+use crate::task::JoinHandle;
 
 /// The two scheduler flavours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,26 +25,15 @@ pub enum Flavor {
     MultiThread,
 }
 
-enum Kind {
-    CurrentThread(CurrentThread),
-    MultiThread(MultiThread),
-}
-
 /// Owns a scheduler; dropping it shuts the scheduler down.
 pub struct Scheduler {
-    kind: Kind,
-}
-
-#[derive(Clone)]
-enum HandleKind {
-    CurrentThread(Arc<current_thread::Shared>),
-    MultiThread(Arc<multi_thread::Shared>),
+    owned: Owned,
 }
 
 /// A reference to a scheduler, usable from any thread.
 #[derive(Clone)]
 pub struct Handle {
-    kind: HandleKind,
+    shared: Shared,
 }
 
 /// Message of the panic raised by a nested `block_on`.
@@ -57,36 +41,38 @@ pub const NESTED_BLOCK_ON: &str = "cannot call `block_on` from a keen runtime th
      or inside another `block_on`): it would block the thread that drives the tasks. \
      Use `.await` instead, or move the blocking call into `spawn_blocking`";
 
+/// Panics with [`NESTED_BLOCK_ON`] on a thread that runs a scheduler.
+#[track_caller]
+fn refuse_nested_block_on() {
+    if flavors::is_inside_runtime() {
+        panic!("{NESTED_BLOCK_ON}");
+    }
+}
+
 impl Scheduler {
     /// A current-thread scheduler parking on `driver`.
     pub fn new_current_thread(config: Config, driver: Box<dyn Driver>) -> Scheduler {
         Scheduler {
-            kind: Kind::CurrentThread(CurrentThread::new(config, driver)),
+            owned: Owned::new(false, config, driver),
         }
     }
 
     /// A multi-thread scheduler; its workers start with [`launch`](Self::launch).
     pub fn new_multi_thread(config: Config, driver: Box<dyn Driver>) -> Scheduler {
         Scheduler {
-            kind: Kind::MultiThread(MultiThread::new(config, driver)),
+            owned: Owned::new(true, config, driver),
         }
     }
 
     /// Starts the worker threads (nothing to do for current-thread).
     pub fn launch(&self) -> std::io::Result<()> {
-        match &self.kind {
-            Kind::CurrentThread(_) => Ok(()),
-            Kind::MultiThread(mt) => mt.launch(),
-        }
+        self.owned.launch()
     }
 
     /// A handle to this scheduler.
     pub fn handle(&self) -> Handle {
         Handle {
-            kind: match &self.kind {
-                Kind::CurrentThread(ct) => HandleKind::CurrentThread(ct.shared().clone()),
-                Kind::MultiThread(mt) => HandleKind::MultiThread(mt.shared().clone()),
-            },
+            shared: self.owned.shared(),
         }
     }
 
@@ -94,23 +80,15 @@ impl Scheduler {
     ///
     /// # Panics
     /// On a thread that already runs a keen scheduler (see [`NESTED_BLOCK_ON`]).
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if scheduler_context::is_inside_runtime() {
-            panic!("{NESTED_BLOCK_ON}");
-        }
-        match &self.kind {
-            Kind::CurrentThread(ct) => ct.block_on(future),
-            Kind::MultiThread(mt) => mt.block_on(future),
-        }
+        self.handle().block_on(future)
     }
 
     /// Shuts down: stops workers (waiting up to `timeout` for them), drops
     /// every task's future once, then shuts the driver down. Idempotent.
     pub fn shutdown(&self, timeout: Option<Duration>) {
-        match &self.kind {
-            Kind::CurrentThread(ct) => ct.shutdown(),
-            Kind::MultiThread(mt) => mt.shutdown(timeout),
-        }
+        self.owned.shutdown(timeout);
     }
 }
 
@@ -125,72 +103,33 @@ impl fmt::Debug for Scheduler {
 impl Handle {
     /// Which flavour of scheduler this is.
     pub fn flavor(&self) -> Flavor {
-        match self.kind {
-            HandleKind::CurrentThread(_) => Flavor::CurrentThread,
-            HandleKind::MultiThread(_) => Flavor::MultiThread,
-        }
-    }
-
-    fn config(&self) -> &Config {
-        match &self.kind {
-            HandleKind::CurrentThread(s) => &s.config,
-            HandleKind::MultiThread(s) => &s.config,
+        if self.shared.is_multi_thread() {
+            Flavor::MultiThread
+        } else {
+            Flavor::CurrentThread
         }
     }
 
     /// Whether the calling thread is one of this scheduler's workers right
     /// now (for current-thread: the thread driving it in `block_on`).
     pub fn is_runtime_thread(&self) -> bool {
-        self.runtime_thread().is_some()
+        self.shared.runtime_thread().is_some()
     }
 
-    fn runtime_thread(&self) -> Option<Writer> {
-        match &self.kind {
-            HandleKind::CurrentThread(s) => s.runtime_thread(),
-            HandleKind::MultiThread(s) => s.runtime_thread(),
-        }
-    }
-
-    /// Spawns `future` with `locals` as its task-locals: eagerly when allowed
-    /// here (see the module docs), else queued.
-    pub fn spawn<F>(&self, future: F, locals: Locals) -> JoinHandle<F::Output>
+    /// Spawns `future` with `locals` as its task-locals, started as `mode`
+    /// says (see `eager.rs` for when an eager spawn polls in place).
+    #[inline]
+    pub fn spawn<F>(&self, mode: SpawnMode, future: F, locals: Locals) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_inner(future, locals, true)
-    }
-
-    /// Spawns `future` without polling it here: it is queued and first
-    /// polled by the scheduler, as in tokio.
-    pub fn spawn_lazy<F>(&self, future: F, locals: Locals) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.spawn_inner(future, locals, false)
-    }
-
-    /// `may_be_eager`: `spawn` (eager where allowed) or `spawn_lazy`.
-    fn spawn_inner<F>(&self, future: F, locals: Locals, may_be_eager: bool) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let thread = self.runtime_thread();
-        let eager = may_be_eager && self.config().eager && thread.is_some();
-        match &self.kind {
-            HandleKind::CurrentThread(s) => {
-                spawn_with(s, &s.metrics, &s.config, thread, eager, future, locals)
-            }
-            HandleKind::MultiThread(s) => {
-                spawn_with(s, &s.metrics, &s.config, thread, eager, future, locals)
-            }
-        }
+        self.shared.spawn(mode, future, locals)
     }
 
     /// Spawns a `!Send` future on a current-thread scheduler, from the
-    /// thread that drives it. Eager like [`spawn`](Self::spawn).
+    /// thread that drives it. Eager like [`spawn`](Self::spawn) in
+    /// [`SpawnMode::Eager`].
     ///
     /// # Panics
     /// On a multi-thread scheduler, or off the driving thread.
@@ -199,29 +138,8 @@ impl Handle {
         F: Future + 'static,
         F::Output: 'static,
     {
-        match &self.kind {
-            HandleKind::CurrentThread(s) => {
-                assert!(
-                    s.is_current_thread(),
-                    "`spawn_local` must be called from inside the current-thread runtime's `block_on`"
-                );
-                s.claim_local_owner();
-                spawn_with(
-                    s,
-                    &s.metrics,
-                    &s.config,
-                    s.runtime_thread(),
-                    s.config.eager,
-                    future,
-                    locals,
-                )
-            }
-            HandleKind::MultiThread(_) => {
-                panic!(
-                    "`spawn_local` needs a current-thread runtime: a multi-thread one moves tasks between threads"
-                )
-            }
-        }
+        self.shared.claim_local_spawn();
+        self.shared.spawn(SpawnMode::Eager, future, locals)
     }
 
     /// Runs `future` to completion on this thread: drives the tasks of a
@@ -230,48 +148,31 @@ impl Handle {
     ///
     /// # Panics
     /// On a thread that already runs a keen scheduler (see [`NESTED_BLOCK_ON`]).
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if scheduler_context::is_inside_runtime() {
-            panic!("{NESTED_BLOCK_ON}");
-        }
-        match &self.kind {
-            HandleKind::CurrentThread(s) => s.block_on(future),
-            HandleKind::MultiThread(s) => s.block_on(future),
-        }
+        refuse_nested_block_on();
+        self.shared.block_on(future)
     }
 
     /// A copy of the scheduler's counters.
     pub fn metrics(&self) -> MetricsSnapshot {
-        match &self.kind {
-            HandleKind::CurrentThread(s) => s.metrics(),
-            HandleKind::MultiThread(s) => s.metrics(),
-        }
+        self.shared.common().metrics()
     }
 
     /// Number of worker threads (1 for current-thread).
     pub fn num_workers(&self) -> usize {
-        match &self.kind {
-            HandleKind::CurrentThread(_) => 1,
-            HandleKind::MultiThread(s) => s.num_workers(),
-        }
+        self.shared.num_workers()
     }
 
     /// An identity of the scheduler (its address), for
-    /// [`spawn_on_runtime_thread`].
+    /// [`with_runtime_thread`](crate::with_runtime_thread).
     pub fn scheduler_id(&self) -> usize {
-        match &self.kind {
-            HandleKind::CurrentThread(s) => Arc::as_ptr(s) as *const () as usize,
-            HandleKind::MultiThread(s) => Arc::as_ptr(s) as *const () as usize,
-        }
+        self.shared.id()
     }
 
     /// Whether both handles refer to the same scheduler.
     pub fn ptr_eq(&self, other: &Handle) -> bool {
-        match (&self.kind, &other.kind) {
-            (HandleKind::CurrentThread(a), HandleKind::CurrentThread(b)) => Arc::ptr_eq(a, b),
-            (HandleKind::MultiThread(a), HandleKind::MultiThread(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
+        self.scheduler_id() == other.scheduler_id()
     }
 }
 
@@ -281,95 +182,4 @@ impl fmt::Debug for Handle {
             .field("flavor", &self.flavor())
             .finish()
     }
-}
-
-/// `thread`: the caller's metrics writer if it is a runtime thread of this
-/// scheduler; `eager`: whether this call may poll in place. Meant to be
-/// inlined into the spawner, so the handle of a task that finished eagerly
-/// reaches it in registers rather than through memory.
-#[inline]
-fn spawn_with<F, S>(
-    scheduler: &S,
-    metrics: &Metrics,
-    config: &Config,
-    thread: Option<Writer>,
-    eager: bool,
-    future: F,
-    locals: Locals,
-) -> JoinHandle<F::Output>
-where
-    F: Future + 'static,
-    S: Schedule,
-{
-    let writer = thread.unwrap_or(Writer::Remote);
-    if eager {
-        if let Some(_depth) = EagerDepthGuard::try_enter(config.eager_depth) {
-            let (handle, completed) = task::spawn_eager(future, scheduler, locals);
-            if completed {
-                metrics.inc(writer, |s| &s.eager_completed);
-            } else {
-                metrics.inc(writer, |s| &s.promoted);
-            }
-            return handle;
-        }
-    }
-    metrics.inc(writer, |s| &s.spawned_lazy);
-    task::spawn_lazy(future, scheduler, locals)
-}
-
-/// Spawns on the scheduler whose [`Handle::scheduler_id`] is `scheduler_id`
-/// if the calling thread is one of its runtime threads, without cloning any
-/// handle: the hot path of a free `spawn` from inside a task. The child
-/// inherits the caller's task-locals. Takes the future out of `future` only
-/// when it spawns; `None` (and `future` left as it was) otherwise. (An
-/// `Option` in and out rather than a `Result` giving the future back: the
-/// handle then comes back in registers.)
-pub fn spawn_on_runtime_thread<F>(
-    scheduler_id: usize,
-    future: &mut Option<F>,
-) -> Option<JoinHandle<F::Output>>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    use crate::context::inherited_locals;
-    use crate::scheduler_context::SchedulerContext;
-    scheduler_context::with(move |ctx| match ctx {
-        Some(SchedulerContext::CurrentThread(cx))
-            if Arc::as_ptr(&cx.shared) as *const () as usize == scheduler_id =>
-        {
-            // Installed only on the thread that holds the core.
-            let s = &cx.shared;
-            let locals = inherited_locals();
-            let writer = Some(Writer::Owner(0));
-            let future = future.take()?;
-            Some(spawn_with(
-                s,
-                &s.metrics,
-                &s.config,
-                writer,
-                s.config.eager,
-                future,
-                locals,
-            ))
-        }
-        Some(SchedulerContext::MultiThread(cx))
-            if Arc::as_ptr(&cx.shared) as *const () as usize == scheduler_id =>
-        {
-            let s = &cx.shared;
-            let locals = inherited_locals();
-            let writer = Some(Writer::Owner(cx.index));
-            let future = future.take()?;
-            Some(spawn_with(
-                s,
-                &s.metrics,
-                &s.config,
-                writer,
-                s.config.eager,
-                future,
-                locals,
-            ))
-        }
-        _ => None,
-    })
 }

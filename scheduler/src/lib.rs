@@ -16,19 +16,20 @@
 pub mod activity;
 pub mod config;
 pub mod context;
-mod current_thread;
+mod eager;
+mod flavors;
 mod handle;
 pub mod locals;
 mod loom;
 mod metrics;
-mod multi_thread;
 mod panic_policy;
 pub mod park;
-mod scheduler_context;
 pub mod task;
 
 pub use config::{Config, UnhandledPanic};
-pub use handle::{Flavor, Handle, NESTED_BLOCK_ON, Scheduler, spawn_on_runtime_thread};
+pub use eager::SpawnMode;
+pub use flavors::{Spawner, with_runtime_thread};
+pub use handle::{Flavor, Handle, NESTED_BLOCK_ON, Scheduler};
 pub use metrics::MetricsSnapshot;
 
 #[cfg(loom)]

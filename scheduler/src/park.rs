@@ -7,7 +7,11 @@
 //! runtime's [`Activity`] count exact (see `activity.rs`).
 
 use std::fmt;
+use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread;
 use std::time::Duration;
 
 use crate::activity::Activity;
@@ -306,6 +310,81 @@ impl std::task::Wake for ParkerWaker {
     }
     fn wake_by_ref(self: &Arc<Self>) {
         self.0.unpark();
+    }
+}
+
+/// The loop of every `block_on` that does not drive tasks itself: `check`
+/// (which may panic: a runtime shut down by a panic), `poll`, and `wait`
+/// between polls until the future's waker ends the wait (a spurious return
+/// only costs one more poll).
+pub(crate) fn poll_until_ready<T>(
+    mut poll: impl FnMut() -> Poll<T>,
+    mut check: impl FnMut(),
+    mut wait: impl FnMut(),
+) -> T {
+    loop {
+        check();
+        if let Poll::Ready(out) = poll() {
+            return out;
+        }
+        wait();
+    }
+}
+
+/// Blocks this thread until `future` completes, parking it between polls:
+/// no runtime involved (the blocking forms of `keen`'s sync primitives).
+pub fn block_on_thread<F: Future>(future: F) -> F::Output {
+    struct UnparkThread(thread::Thread);
+    impl Wake for UnparkThread {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(UnparkThread(thread::current())));
+    let mut future = pin!(future);
+    poll_until_ready(
+        || future.as_mut().poll(&mut Context::from_waker(&waker)),
+        || {},
+        thread::park,
+    )
+}
+
+/// Threads parked in a scheduler's `block_on` (not driving it), to be
+/// unparked all at once: when the current-thread core comes back, or when a
+/// multi-thread runtime shuts down on a panic.
+#[derive(Debug, Default)]
+pub(crate) struct ParkerList(Mutex<Vec<Parker>>);
+
+impl ParkerList {
+    /// Lists `parker` until the returned guard drops.
+    pub(crate) fn register(&self, parker: Parker) -> Registered<'_> {
+        self.0.lock().push(parker.clone());
+        Registered(self, parker)
+    }
+
+    pub(crate) fn unpark_all(&self) {
+        for parker in self.0.lock().iter() {
+            parker.unpark();
+        }
+    }
+}
+
+/// A parker listed in a [`ParkerList`]; unlisted when dropped.
+#[derive(Debug)]
+pub(crate) struct Registered<'a>(&'a ParkerList, Parker);
+
+impl Registered<'_> {
+    pub(crate) fn parker(&self) -> &Parker {
+        &self.1
+    }
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.0.0.lock().retain(|p| !p.ptr_eq(&self.1));
     }
 }
 

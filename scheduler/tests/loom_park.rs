@@ -6,7 +6,7 @@ use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
-use crate::multi_thread::idle::Idle;
+use crate::flavors::multi_thread::idle::Idle;
 use crate::park::{ParkThread, Parker, SharedDriver};
 
 #[test]

@@ -326,3 +326,11 @@ pub async fn beside_a_shield_in_a_cancelled_scope<F: Future>(work: F) -> (bool, 
     let caught_at = out.is_err().then(|| start.elapsed());
     (completed.load(Ordering::SeqCst), caught_at)
 }
+
+/// Timers in the current runtime's wheel.
+///
+/// # Panics
+/// Outside a runtime.
+pub fn timers() -> usize {
+    keen::Handle::current().metrics().timers
+}

@@ -37,7 +37,6 @@
 //! `thread_name` is the exception: it is called under the lock while a thread
 //! is started, so it must not call into the pool.
 
-use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
@@ -48,6 +47,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
+
+use crate::context;
 
 /// A unit of work for the pool: a boxed closure, run at most once.
 pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -70,21 +71,18 @@ const DEFAULT_THREAD_NAME: &str = "keen-blocking";
 /// Source of [`Shared::id`]: every pool in the process gets its own id.
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
-thread_local! {
-    /// Set once on each pool thread, before `on_thread_start`, to the owning
-    /// pool's [`Shared::id`]. `None` on other threads.
-    static CURRENT_POOL: Cell<Option<u64>> = const { Cell::new(None) };
-}
+// Each pool thread records its pool's [`Shared::id`] in the crate's thread
+// context once, before `on_thread_start` (`context::set_blocking_pool`).
 
 /// Whether the current thread is a thread of some blocking pool (any pool).
 #[cfg(test)]
 pub(crate) fn is_blocking_thread() -> bool {
-    CURRENT_POOL.with(|pool| pool.get().is_some())
+    context::blocking_pool().is_some()
 }
 
 /// Whether the current thread is a thread of the pool with id `pool`.
 fn is_thread_of(pool: u64) -> bool {
-    CURRENT_POOL.with(|current| current.get() == Some(pool))
+    context::blocking_pool() == Some(pool)
 }
 
 /// How a [`BlockingPool`] sizes, names and hooks its threads.
@@ -230,8 +228,8 @@ struct State {
 
 /// What the pool, its spawners and its threads share.
 struct Shared {
-    /// Distinguishes this pool's threads from other pools' in
-    /// [`CURRENT_POOL`].
+    /// Distinguishes this pool's threads from other pools' (in the thread
+    /// context's `blocking_pool`).
     id: u64,
     /// The bookkeeping.
     state: Mutex<State>,
@@ -501,7 +499,7 @@ impl Shared {
 
     /// A worker thread's whole life.
     fn worker_main(&self, worker: usize) {
-        CURRENT_POOL.with(|pool| pool.set(Some(self.id)));
+        context::set_blocking_pool(self.id);
         if let Some(hook) = &self.on_thread_start {
             run_guarded(|| hook());
         }

@@ -6,6 +6,8 @@ use std::any::Any;
 use std::error::Error;
 use std::fmt;
 
+use keen_scheduler::task::panic_message;
+
 use crate::task::Id;
 
 /// A child's error, boxed.
@@ -83,17 +85,6 @@ impl ChildError {
                 panic!("ChildError::into_panic on a child that returned Err")
             }
         }
-    }
-}
-
-/// The message of a panic payload, when it is a string.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(s) = payload.downcast_ref::<&'static str>() {
-        s
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s
-    } else {
-        "(a non-string panic payload)"
     }
 }
 

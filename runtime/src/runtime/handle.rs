@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures_task::{FutureObj, LocalFutureObj, LocalSpawn, Spawn, SpawnError};
 use keen_scheduler::context::inherited_locals;
 use keen_scheduler::task::{self as raw_task, JoinHandle};
-use keen_scheduler::{Flavor, Handle as SchedulerHandle};
+use keen_scheduler::{Flavor, Handle as SchedulerHandle, SpawnMode};
 
 use crate::blocking::BlockingSpawner;
 use crate::context::{self, EnterGuard};
@@ -108,7 +108,9 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.inner.scheduler.spawn(future, inherited_locals())
+        self.inner
+            .scheduler
+            .spawn(SpawnMode::Eager, future, inherited_locals())
     }
 
     /// Spawns a task without polling it here: it is queued, as in tokio.
@@ -134,7 +136,9 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.inner.scheduler.spawn_lazy(future, inherited_locals())
+        self.inner
+            .scheduler
+            .spawn(SpawnMode::Lazy, future, inherited_locals())
     }
 
     /// Runs `f` on the runtime's blocking pool, with the caller's
@@ -150,7 +154,7 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (task, handle) = raw_task::blocking(f, inherited_locals());
+        let (task, handle) = raw_task::closure(f, inherited_locals());
         // Counted busy from now until the closure returns (or the job is
         // dropped unrun), so a paused clock does not auto-advance meanwhile.
         let busy = self.inner.time.activity().busy_guard();
@@ -200,6 +204,11 @@ impl Handle {
 
     pub(crate) fn scheduler(&self) -> &SchedulerHandle {
         &self.inner.scheduler
+    }
+
+    /// The runtime's timers.
+    pub(crate) fn time(&self) -> &Arc<TimeShared> {
+        &self.inner.time
     }
 }
 

@@ -2,13 +2,18 @@
 //! it: effective cancellation up the parent chain, waking everything pending
 //! under a cancelled scope, the deadline's timer entry, shield accounting.
 //!
+//! The deadline's timer is a [`Waker`] made from the scope itself (the timer
+//! driver knows only wakers). When woken it checks that its deadline's tick
+//! has really been reached (or the runtime shut down), so a timer that fired
+//! after the deadline moved later is a no-op, whatever timer it was.
+//!
 //! Lock order: a scope's `state` before the timer wheel; a parent's `state`
 //! is only taken with no other lock held. Wakers run with no lock held.
 
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Weak};
-use std::task::Waker;
+use std::task::{Wake, Waker};
 use std::time::Duration;
 
 use keen_timer_wheel::TimerKey;
@@ -16,9 +21,9 @@ use parking_lot::Mutex;
 use slab::Slab;
 
 use super::CancelReason;
-use crate::context;
 use crate::time::Instant;
-use crate::time::driver::{Target, TimeShared};
+use crate::time::current;
+use crate::time::driver::TimeShared;
 
 const NOT_CANCELLED: u8 = 0;
 const EXPLICIT: u8 = 1;
@@ -240,12 +245,12 @@ impl ScopeInner {
         }
         // Kept even without a deadline, so `set_deadline` from any thread
         // later finds the runtime's wheel and clock.
-        let time = context::with_time(|t| t.cloned());
+        let time = current::with(|t| t.cloned());
         if let Deadline::None = state.deadline {
             state.time = time;
             return;
         }
-        let time = time.unwrap_or_else(|| no_runtime());
+        let time = time.unwrap_or_else(|| current::no_runtime(DEADLINE_OUTSIDE));
         let now = Instant::from_std(time.clock().now());
         let deadline = match state.deadline {
             Deadline::After(d) => now.saturating_add(d),
@@ -310,23 +315,30 @@ impl ScopeInner {
             return true;
         }
         let tick = time.clock().deadline_tick(at.into_std());
-        state.timer = Some(time.insert(tick, Target::Scope(self.clone()), None));
+        state.timer = Some(time.insert(tick, Waker::from(self.clone()), None));
         false
     }
 
-    /// The deadline's timer fired.
-    pub(crate) fn fire_deadline(&self, key: TimerKey) {
-        let ours = {
+    /// A deadline timer of this scope fired (or the runtime shut down):
+    /// cancel if the deadline's tick has been reached. A timer can fire
+    /// after `set_deadline` moved the deadline later (taken out of the
+    /// wheel to fire just before it was removed): then it is not due.
+    fn deadline_timer_fired(&self) {
+        let removed = {
             let mut state = self.state.lock();
-            let ours = state.timer == Some(key);
-            if ours {
-                state.timer = None;
+            let (Deadline::At(at), Some(time)) = (state.deadline, state.time.clone()) else {
+                return;
+            };
+            let due =
+                time.is_shutdown() || time.elapsed() >= time.clock().deadline_tick(at.into_std());
+            if !due {
+                return;
             }
-            ours
+            // The current timer, if it is not the one that fired, is done too.
+            state.timer.take().and_then(|key| time.remove(key))
         };
-        if ours {
-            self.cancel(DEADLINE);
-        }
+        drop(removed);
+        self.cancel(DEADLINE);
     }
 
     pub(crate) fn deadline(&self) -> Option<Instant> {
@@ -352,7 +364,7 @@ impl ScopeInner {
         };
         let Some(time) = state.time.clone() else {
             drop(state);
-            no_runtime()
+            current::no_runtime(DEADLINE_OUTSIDE)
         };
         let mut expired = at.into_std() <= time.clock().now();
         if !expired && state.waker.is_some() {
@@ -453,10 +465,16 @@ impl Drop for ScopeInner {
     }
 }
 
-#[track_caller]
-pub(crate) fn no_runtime() -> ! {
-    panic!(
-        "a CancelScope with a deadline must be entered inside a keen runtime \
-         (Runtime::block_on or a task): deadlines live in the runtime's timer wheel"
-    )
+/// A deadline timer is a waker of its scope: waking it checks the deadline.
+impl Wake for ScopeInner {
+    fn wake(self: Arc<Self>) {
+        self.deadline_timer_fired();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.deadline_timer_fired();
+    }
 }
+
+/// What the panic of a deadline outside a runtime names.
+pub(crate) const DEADLINE_OUTSIDE: &str = "a CancelScope with a deadline entered";

@@ -1,6 +1,12 @@
-//! [`LazyRun`]: the scope behind [`timeout`](crate::time::timeout),
-//! [`move_on_after`](super::move_on_after) and the other helpers, which
-//! becomes a real [`ScopeInner`] only when something needs one.
+//! [`LazyRun`]: the scope behind [`timeout`] (offered as
+//! `keen::time::timeout`, with tokio's signatures; defined at the bottom of
+//! this file), [`move_on_after`](super::move_on_after) and the other
+//! deadline forms, which becomes a real [`ScopeInner`] only when something
+//! needs one. A timeout is thus a cancel scope with a deadline and obeys the
+//! scope rules (attribution, shields, eager children) like every other
+//! deadline; to move or cancel one from elsewhere, use
+//! [`CancelScope::with_timeout`](crate::scope::CancelScope::with_timeout)
+//! and its `run`.
 //!
 //! Most timeouts are outermost in their task and have no scope inside them.
 //! For those, a scope's machinery (a shared allocation, its mutex, parent and
@@ -28,14 +34,15 @@ use std::pin::Pin;
 use std::ptr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use keen_scheduler::context::ScopeGuard;
+use keen_scheduler::context::PollSlotGuard;
 use pin_project_lite::pin_project;
 
 use super::CancelReason;
-use super::inner::{Deadline, ScopeInner, no_runtime};
+use super::inner::{DEADLINE_OUTSIDE, Deadline, ScopeInner};
 use super::run::{clear, current_inner, deliver, drop_body, finish, poll_body, poll_scoped};
-use crate::context;
+use crate::time::current;
 use crate::time::driver::TimeShared;
 use crate::time::{Instant, Sleep};
 
@@ -140,8 +147,8 @@ impl LazyCell {
             };
             return;
         }
-        let now = context::with_time(|t| t.map(|time| time.clock().now()))
-            .unwrap_or_else(|| no_runtime());
+        let now = current::with(|t| t.map(|time| time.clock().now()))
+            .unwrap_or_else(|| current::no_runtime(DEADLINE_OUTSIDE));
         let at = match self.deadline {
             Deadline::After(after) => Instant::from_std(now).saturating_add(after),
             Deadline::At(at) => at,
@@ -164,11 +171,12 @@ fn poll_lazy<F: Future>(
 ) -> Poll<Result<F::Output, CancelReason>> {
     let tagged = ptr::from_mut(cell).map_addr(|addr| addr | LAZY_TAG);
     let polled = {
-        // SAFETY: the tagged pointer is to this pinned future's cell, which
-        // outlives the guard (a local of this poll), and no reference into
-        // the cell is held while the body runs; `current_inner` (the one
-        // reader) turns it back into the cell pointer.
-        let _scope = unsafe { ScopeGuard::enter(tagged.cast_const().cast()) };
+        // The scope slot's invariant (`run.rs`, `enter_scope`): the tagged
+        // pointer is to this pinned future's cell, which outlives the guard
+        // (a local of this poll), and no reference into the cell is held
+        // while the body runs; `current_inner` (the one reader) turns it
+        // back into the cell pointer.
+        let _scope = PollSlotGuard::set(tagged.cast_const().cast());
         poll_body(body.as_mut(), cx)
     };
     // The body may have materialised the cell through the slot.
@@ -214,7 +222,7 @@ fn poll_lazy<F: Future>(
 /// are still inside the poll whose start found them.
 #[track_caller]
 fn runtime_time() -> Arc<TimeShared> {
-    context::with_time(|t| t.cloned()).unwrap_or_else(|| no_runtime())
+    current::expect(DEADLINE_OUTSIDE)
 }
 
 /// Whether a scope-slot pointer is a lazy cell's.
@@ -270,3 +278,78 @@ impl<F> fmt::Debug for LazyRun<F> {
             .finish_non_exhaustive()
     }
 }
+
+// ---- `timeout` and `timeout_at`: tokio's names over a lazy scope --------
+
+/// Runs `future` with a time limit: `Err(Elapsed)` if it is still pending
+/// when `duration` has passed since the first poll. The future is polled
+/// before the deadline is checked, so a future that is ready at once returns
+/// `Ok` even with `Duration::ZERO`; no timer is registered unless the future
+/// is pending.
+///
+/// ```
+/// use std::time::Duration;
+/// use keen::time::{sleep, timeout};
+/// let rt = keen::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+/// rt.block_on(async {
+///     assert_eq!(timeout(Duration::ZERO, async { 1 }).await, Ok(1));
+///     let slow = timeout(Duration::from_millis(10), sleep(Duration::from_secs(1)));
+///     assert!(slow.await.is_err());
+/// });
+/// ```
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout {
+        run: LazyRun::after(duration, future),
+    }
+}
+
+/// Runs `future` until `deadline`: `Err(Elapsed)` if it is still pending
+/// then. As [`timeout`] otherwise.
+///
+/// ```
+/// use std::time::Duration;
+/// use keen::time::{Instant, timeout_at};
+/// let rt = keen::runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+/// rt.block_on(async {
+///     let past = Instant::now();
+///     assert!(timeout_at(past, std::future::pending::<()>()).await.is_err());
+/// });
+/// ```
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    Timeout {
+        run: LazyRun::at(deadline, future),
+    }
+}
+
+pin_project! {
+    /// Future of [`timeout`] and [`timeout_at`].
+    #[must_use = "futures do nothing unless awaited"]
+    #[derive(Debug)]
+    pub struct Timeout<F> {
+        #[pin]
+        run: LazyRun<F>,
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project()
+            .run
+            .poll(cx)
+            .map(|r| r.map_err(|_| Elapsed(())))
+    }
+}
+
+/// Error of [`timeout`]: the deadline passed while the future was pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed(());
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}

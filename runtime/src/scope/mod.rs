@@ -27,9 +27,9 @@
 //!
 //! See `docs/scopes.md` for the comparison with `asyncio.timeout` and trio.
 
-mod helpers;
 pub(crate) mod inner;
-mod lazy;
+pub(crate) mod lazy;
+mod move_on_and_fail;
 mod run;
 
 use std::fmt;
@@ -37,9 +37,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use self::helpers::{TimedOut, fail_after, fail_at, move_on_after, move_on_at};
 pub(crate) use self::inner::{Deadline, ScopeInner};
 pub(crate) use self::lazy::LazyRun;
+pub use self::move_on_and_fail::{TimedOut, fail_after, fail_at, move_on_after, move_on_at};
 pub use self::run::Run;
 pub(crate) use self::run::enclosing_scope;
 use crate::time::Instant;

@@ -15,7 +15,7 @@ use std::ptr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use keen_scheduler::context::{ScopeGuard, current_scope};
+use keen_scheduler::context::{PollSlotGuard, poll_slot};
 use pin_project_lite::pin_project;
 
 use super::inner::ScopeInner;
@@ -199,17 +199,21 @@ impl Drop for ExitOnDrop<'_> {
 }
 
 /// Makes `inner` the innermost scope on this thread until dropped.
-fn enter_scope(inner: &Arc<ScopeInner>) -> ScopeGuard {
-    // SAFETY: the pointer comes from an `Arc<ScopeInner>` owned by the future
-    // being polled or dropped, which outlives the guard (a local of this
-    // poll); `current_inner` below only ever sees such pointers or lazy ones.
-    unsafe { ScopeGuard::enter(Arc::as_ptr(inner).cast()) }
+///
+/// The scope slot is the scheduler's poll slot (cleared at the start of
+/// every task poll). Its one invariant, which [`current_inner`] and
+/// [`share`] rely on: a non-null value is either a pointer from
+/// `Arc::as_ptr` of a scope whose future is being polled or dropped further
+/// up this thread's stack (set here, by the guard that future holds), or a
+/// tagged lazy cell's (set by `lazy.rs` for the length of its body's poll).
+fn enter_scope(inner: &Arc<ScopeInner>) -> PollSlotGuard {
+    PollSlotGuard::set(Arc::as_ptr(inner).cast())
 }
 
 /// The scope innermost on this thread right now, or null. A lazy scope in
 /// the slot is materialised first: whoever asks is about to link to it.
 pub(super) fn current_inner() -> *const ScopeInner {
-    let ptr = current_scope();
+    let ptr = poll_slot();
     if lazy::is_lazy(ptr) {
         // SAFETY: a lazy pointer in the slot was installed by `poll_lazy`
         // for the length of its body poll, which is running further up this

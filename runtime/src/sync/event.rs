@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use parking_lot::Mutex;
 
-use super::blocking;
+use super::thread_wait;
 use super::waiters::{WaitList, Wakers};
 
 /// A one-shot flag: [`set`](Event::set) once, and every task in
@@ -116,7 +116,7 @@ impl Event {
     /// When called inside a keen task or `block_on`.
     #[track_caller]
     pub fn wait_blocking(&self) {
-        blocking::block_on("Event::wait_blocking", self.wait());
+        thread_wait::block_on("Event::wait_blocking", self.wait());
     }
 }
 

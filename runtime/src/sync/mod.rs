@@ -42,7 +42,6 @@
 //! });
 //! ```
 
-mod blocking;
 mod borrower;
 mod condition;
 mod event;
@@ -52,6 +51,7 @@ mod mutex;
 pub mod oneshot;
 pub(crate) mod raw_semaphore;
 mod semaphore;
+mod thread_wait;
 mod waiters;
 
 pub use borrower::Borrower;

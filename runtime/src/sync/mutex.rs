@@ -12,8 +12,8 @@ use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use super::blocking;
 use super::raw_semaphore::RawSemaphore;
+use super::thread_wait;
 use crate::loom::const_fn_unless_loom;
 
 /// An async mutual-exclusion lock whose waiters get the lock in arrival
@@ -155,7 +155,7 @@ impl<T: ?Sized> Mutex<T> {
     /// runtime thread). Inside another runtime it cannot tell: don't.
     #[track_caller]
     pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
-        blocking::block_on("Mutex::blocking_lock", self.lock())
+        thread_wait::block_on("Mutex::blocking_lock", self.lock())
     }
 
     /// [`lock`](Self::lock) for an `Arc<Mutex>`: the guard owns the `Arc`,

@@ -15,7 +15,7 @@ use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
 
-use super::blocking;
+use super::thread_wait;
 
 /// Creates a connected sender and receiver.
 ///
@@ -316,7 +316,7 @@ impl<T> Receiver<T> {
     /// When called inside a keen task or `block_on`.
     #[track_caller]
     pub fn blocking_recv(self) -> Result<T, RecvError> {
-        blocking::block_on("oneshot::Receiver::blocking_recv", self)
+        thread_wait::block_on("oneshot::Receiver::blocking_recv", self)
     }
 }
 

@@ -1,5 +1,10 @@
-//! The timer driver: one per runtime, a [`Wheel`] at 1 ms per tick behind a
-//! mutex, stacked under the scheduler as its [`Driver`].
+//! The timer driver: one per runtime, a [`Wheel`] of wakers at 1 ms per
+//! tick behind a mutex, stacked under the scheduler as its [`Driver`].
+//!
+//! A timer is a [`Waker`] and nothing else: firing it wakes it. The driver
+//! has no other kind of client: whatever wants to hear of a deadline makes
+//! itself a waker (a `Sleep` passes its task's; the layers above build
+//! their own from their state).
 //!
 //! Whoever parks on the driver first fires every due timer, then sleeps until
 //! the next one (or, on a paused clock with every thread idle, moves the
@@ -24,7 +29,6 @@ use keen_timer_wheel::{TimerKey, Wheel};
 use parking_lot::Mutex;
 
 use super::clock::Clock;
-use crate::scope::ScopeInner;
 
 /// Message of the panic of a timer used after its runtime shut down.
 pub(crate) const SHUT_DOWN: &str =
@@ -42,18 +46,10 @@ const BATCH: usize = 32;
 /// multi-thread runtime. Nearer timers wake the driver at once.
 const DEFER_TICKS: u64 = 100;
 
-/// What a timer does when it fires.
-pub(crate) enum Target {
-    /// Wake a sleeping future.
-    Waker(Waker),
-    /// Cancel a scope whose deadline this is.
-    Scope(Arc<ScopeInner>),
-}
-
 /// The timer state shared by the driver, the runtime handle and every timer.
 pub(crate) struct TimeShared {
     clock: Clock,
-    wheel: Mutex<Wheel<Target>>,
+    wheel: Mutex<Wheel<Waker>>,
     /// The wheel's tick, readable without the lock.
     elapsed: AtomicU64,
     /// The tick the thread parked on the driver will wake at by itself;
@@ -83,21 +79,21 @@ impl TimeShared {
     /// # Panics
     /// After the runtime shut down (no driver would ever fire it).
     /// `now`: the clock's reading, if the caller has a fresh one. Inlined:
-    /// a `Target` passed by reference into an outlined call was read back
-    /// wide right after the caller's narrow stores built it (a
+    /// a timer's payload passed by reference into an outlined call was read
+    /// back wide right after the caller's narrow stores built it (a
     /// store-forwarding stall on every timer).
     #[track_caller]
     #[inline]
     pub(crate) fn insert(
         &self,
         tick: u64,
-        target: Target,
+        waker: Waker,
         now: Option<std::time::Instant>,
     ) -> TimerKey {
         assert!(!self.is_shutdown(), "{SHUT_DOWN}");
         let (key, wake) = {
             let mut wheel = self.wheel.lock();
-            let key = wheel.insert(tick, target);
+            let key = wheel.insert(tick, waker);
             (key, tick < self.parked_until.load(SeqCst))
         };
         if wake {
@@ -144,10 +140,10 @@ impl TimeShared {
             .is_some_and(|next| next < self.parked_until.load(SeqCst))
     }
 
-    /// Removes a timer, returning its target for the caller to drop after
+    /// Removes a timer, returning its waker for the caller to drop after
     /// the lock is released.
     #[must_use]
-    pub(crate) fn remove(&self, key: TimerKey) -> Option<Target> {
+    pub(crate) fn remove(&self, key: TimerKey) -> Option<Waker> {
         self.wheel.lock().remove(key)
     }
 
@@ -159,9 +155,7 @@ impl TimeShared {
         let (live, old) = {
             let mut wheel = self.wheel.lock();
             match wheel.get_mut(key) {
-                Some(Target::Waker(w)) if !w.will_wake(waker) => {
-                    (true, Some(std::mem::replace(w, waker.clone())))
-                }
+                Some(w) if !w.will_wake(waker) => (true, Some(std::mem::replace(w, waker.clone()))),
                 Some(_) => (true, None),
                 None => (false, None),
             }
@@ -178,7 +172,7 @@ impl TimeShared {
     /// Fires every timer due at or before `now`, in batches, waking outside
     /// the lock.
     pub(crate) fn process(&self, now: u64) {
-        let mut batch: Vec<(TimerKey, Target)> = Vec::new();
+        let mut batch: Vec<Waker> = Vec::new();
         loop {
             let done = {
                 let mut wheel = self.wheel.lock();
@@ -187,18 +181,15 @@ impl TimeShared {
                         break false;
                     }
                     match wheel.poll_expired(now) {
-                        Some(fired) => batch.push(fired),
+                        Some((_key, waker)) => batch.push(waker),
                         None => break true,
                     }
                 };
                 self.elapsed.fetch_max(wheel.elapsed(), SeqCst);
                 done
             };
-            for (key, target) in batch.drain(..) {
-                match target {
-                    Target::Waker(waker) => waker.wake(),
-                    Target::Scope(scope) => scope.fire_deadline(key),
-                }
+            for waker in batch.drain(..) {
+                waker.wake();
             }
             if done {
                 return;
@@ -326,19 +317,17 @@ impl Driver for TimeDriver {
 
     /// Fires every remaining timer: a sleeper still waiting outside the
     /// runtime (a `block_on` on another thread) wakes and its `Sleep` panics
-    /// with [`SHUT_DOWN`]; a scope still waiting is cancelled. Nothing that
-    /// waits on a timer of this runtime can hang past its shutdown.
+    /// with [`SHUT_DOWN`]; any other waker sees `is_shutdown` and acts on
+    /// it. Nothing that waits on a timer of this runtime can
+    /// hang past its shutdown.
     fn shutdown(&mut self) {
         self.shared.shutdown.store(true, SeqCst);
-        let targets: Vec<_> = {
+        let wakers: Vec<_> = {
             let mut wheel = self.shared.wheel.lock();
             std::iter::from_fn(|| wheel.poll_expired(u64::MAX)).collect()
         };
-        for (key, target) in targets {
-            match target {
-                Target::Waker(waker) => waker.wake(),
-                Target::Scope(scope) => scope.fire_deadline(key),
-            }
+        for (_key, waker) in wakers {
+            waker.wake();
         }
     }
 
@@ -374,7 +363,7 @@ mod tests {
 
     fn insert_in(shared: &TimeShared, ms: u64) -> TimerKey {
         let tick = shared.clock().now_tick() + ms;
-        shared.insert(tick, Target::Waker(Waker::noop().clone()), None)
+        shared.insert(tick, Waker::noop().clone(), None)
     }
 
     /// Long enough for a wake in flight to have landed.

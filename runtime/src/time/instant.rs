@@ -5,7 +5,7 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::time::{Duration, Instant as StdInstant};
 
-use crate::context;
+use super::current;
 
 /// About 30 years: what "never" becomes when a deadline would overflow.
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
@@ -35,7 +35,7 @@ pub struct Instant(StdInstant);
 impl Instant {
     /// Now, by the current runtime's clock (the real clock outside one).
     pub fn now() -> Instant {
-        Instant(context::with_time(|time| match time {
+        Instant(current::with(|time| match time {
             Some(time) => time.clock().now(),
             None => StdInstant::now(),
         }))

@@ -14,19 +14,20 @@
 //! does. Both flavours support it. See `docs/timers.md`.
 
 pub(crate) mod clock;
+pub(crate) mod current;
 pub(crate) mod driver;
 mod instant;
 mod interval;
 mod sleep;
-mod timeout;
 
 use std::time::Duration;
 
 pub use self::instant::Instant;
 pub use self::interval::{Interval, MissedTickBehavior, interval, interval_at};
 pub use self::sleep::{Sleep, sleep, sleep_until};
-pub use self::timeout::{Elapsed, Timeout, timeout, timeout_at};
-use crate::context;
+// A timeout is a cancel scope with a deadline: it lives with the lazy scope
+// it is built from (`scope/lazy.rs`), and is offered here under tokio's name.
+pub use crate::scope::lazy::{Elapsed, Timeout, timeout, timeout_at};
 
 /// Freezes the current runtime's clock: from now on time moves only through
 /// [`advance`] and auto-advance. Calling it on a paused clock does nothing.
@@ -46,7 +47,7 @@ use crate::context;
 /// ```
 #[track_caller]
 pub fn pause() {
-    with_runtime_time("pause", |time| time.pause());
+    current::expect("keen::time::pause called").pause();
 }
 
 /// Moves the current runtime's paused clock forward by `duration`, fires the
@@ -66,16 +67,8 @@ pub fn pause() {
 /// });
 /// ```
 pub async fn advance(duration: Duration) {
-    with_runtime_time("advance", |time| time.advance(duration));
-    crate::task::yield_now().await;
-}
-
-#[track_caller]
-fn with_runtime_time(what: &str, f: impl FnOnce(&driver::TimeShared)) {
-    // Cloned so no borrow of the thread's context is held while `advance`
+    // Cloned: no borrow of the thread's context is held while `advance`
     // wakes tasks.
-    match context::with_time(|time| time.cloned()) {
-        Some(time) => f(&time),
-        None => panic!("keen::time::{what} called outside a keen runtime"),
-    }
+    current::expect("keen::time::advance called").advance(duration);
+    crate::task::yield_now().await;
 }

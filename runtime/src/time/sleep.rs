@@ -11,8 +11,8 @@ use std::time::Duration;
 use keen_timer_wheel::TimerKey;
 
 use super::Instant;
-use super::driver::{SHUT_DOWN, Target, TimeShared};
-use crate::context;
+use super::current;
+use super::driver::{SHUT_DOWN, TimeShared};
 
 /// Waits until `duration` has passed (by the runtime's clock, so a paused
 /// clock makes this instant under auto-advance). Resolution is 1 ms, never
@@ -128,12 +128,7 @@ impl Sleep {
     }
 
     fn register(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let time = context::with_time(|t| t.cloned()).unwrap_or_else(|| {
-            panic!(
-                "keen::time::Sleep polled outside a keen runtime: timers need \
-                 `Runtime::block_on` or a task"
-            )
-        });
+        let time = current::expect("keen::time::Sleep polled");
         let now = time.clock().now();
         self.register_with(time, now, cx)
     }
@@ -153,7 +148,7 @@ impl Sleep {
         if tick <= time.elapsed() {
             return Poll::Ready(());
         }
-        let key = time.insert(tick, Target::Waker(cx.waker().clone()), Some(now));
+        let key = time.insert(tick, cx.waker().clone(), Some(now));
         self.entry = Some(Entry { time, key, tick });
         Poll::Pending
     }

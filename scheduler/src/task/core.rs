@@ -36,7 +36,9 @@ pub(crate) struct Header {
 // above: `owned_slot` by a lock, `locals` and the stage by `RUNNING`, the join
 // waker by the `JOIN_WAKER` protocol; the rest is atomic or immutable.
 unsafe impl Send for Header {}
-// SAFETY: as above.
+// SAFETY: shared access is safe for the same reason: every `&Header` user
+// goes through the atomic state word, and the non-`Sync` fields are touched
+// only by whoever the field rules above make exclusive at that moment.
 unsafe impl Sync for Header {}
 
 /// What the task holds: the future until it finishes, then its output until

@@ -37,10 +37,10 @@ impl JoinError {
     /// Whether the task was cancelled.
     ///
     /// ```
-    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # use keen_scheduler::{Config, Scheduler, SpawnMode, locals::Locals, park::ParkThread};
     /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
     /// # rt.launch().unwrap();
-    /// let task = rt.handle().spawn(std::future::pending::<()>(), Locals::new());
+    /// let task = rt.handle().spawn(SpawnMode::Eager, std::future::pending::<()>(), Locals::new());
     /// task.abort();
     /// let err = rt.block_on(task).unwrap_err();
     /// assert!(err.is_cancelled() && !err.is_panic());
@@ -52,10 +52,10 @@ impl JoinError {
     /// Whether the task panicked.
     ///
     /// ```
-    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # use keen_scheduler::{Config, Scheduler, SpawnMode, locals::Locals, park::ParkThread};
     /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
     /// # rt.launch().unwrap();
-    /// let task = rt.handle().spawn(async { panic!("boom") }, Locals::new());
+    /// let task = rt.handle().spawn(SpawnMode::Eager, async { panic!("boom") }, Locals::new());
     /// let err = rt.block_on(task).unwrap_err();
     /// assert!(err.is_panic());
     /// ```
@@ -73,10 +73,10 @@ impl JoinError {
     #[track_caller]
     ///
     /// ```
-    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # use keen_scheduler::{Config, Scheduler, SpawnMode, locals::Locals, park::ParkThread};
     /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
     /// # rt.launch().unwrap();
-    /// let task = rt.handle().spawn(async { panic!("boom") }, Locals::new());
+    /// let task = rt.handle().spawn(SpawnMode::Eager, async { panic!("boom") }, Locals::new());
     /// let payload = rt.block_on(task).unwrap_err().into_panic();
     /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
     /// ```

@@ -161,12 +161,14 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// access to the stage (see `take_stage`).
     fn drop_future(&self) -> Result<(), Box<dyn Any + Send>> {
         self.cell().stage.with_mut(|stage| {
-            // SAFETY: exclusive access per the caller's contract. Whether or
-            // not `drop_in_place` unwinds, the value counts as dropped, so
-            // the slot is overwritten without dropping it again.
+            // SAFETY: the caller holds `RUNNING` (or the last reference),
+            // which gives it exclusive access to the stage. Whether or not
+            // `drop_in_place` unwinds, the value counts as dropped, so the
+            // slot is overwritten without dropping it again.
             let dropped =
                 panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(stage) }));
-            // SAFETY: as above; the old value is gone.
+            // SAFETY: still exclusive (same caller); the old value was just
+            // dropped, so writing over it without dropping loses nothing.
             unsafe { stage.write(Stage::Consumed) };
             dropped
         })
@@ -385,7 +387,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// `ptr` is a `Cell<F, S>` header and the caller gives up a `Notified`
     /// reference.
     unsafe fn run(ptr: NonNull<Header>) {
-        // SAFETY: caller's contract.
+        // SAFETY: the vtable entry is called only through this cell's own
+        // header (so `ptr` is a `Cell<F, S>`), with a `Notified` reference
+        // keeping it alive for the call.
         let harness = unsafe { Self::from_raw(ptr) };
         match harness.state().transition_to_running() {
             ToRunning::Success => match harness.poll_future() {
@@ -401,7 +405,8 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// `ptr` is a `Cell<F, S>` header whose scheduler slot is set, and the
     /// caller gives up a reference that becomes the `Notified`'s.
     unsafe fn schedule_raw(ptr: NonNull<Header>, placement: Placement) {
-        // SAFETY: caller's contract.
+        // SAFETY: `ptr` is this cell's header (reached through its own
+        // vtable) and the reference given up keeps it alive.
         let harness = unsafe { Self::from_raw(ptr) };
         let notified = Notified(RawTask { ptr });
         harness
@@ -413,7 +418,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// # Safety
     /// `ptr` is a `Cell<F, S>` header with no reference left.
     unsafe fn dealloc_raw(ptr: NonNull<Header>) {
-        // SAFETY: caller's contract.
+        // SAFETY: `ptr` is this cell's header (reached through its own
+        // vtable) and the state word's reference count just reached zero,
+        // so nothing else can reach the allocation.
         unsafe { Self::from_raw(ptr).dealloc() }
     }
 
@@ -421,7 +428,8 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// `ptr` is a `Cell<F, S>` header, the caller is its join handle, and
     /// `dst` points to a `Poll<Result<F::Output, JoinError>>`.
     unsafe fn try_read_output(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {
-        // SAFETY: caller's contract.
+        // SAFETY: `ptr` is this cell's header (reached through its own
+        // vtable), kept alive by the join handle's reference.
         let harness = unsafe { Self::from_raw(ptr) };
         if harness.can_read_output(waker) {
             let output = harness.take_output();
@@ -460,7 +468,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// `ptr` is a `Cell<F, S>` header; the caller is its join handle, whose
     /// reference and interest are given up.
     unsafe fn drop_join_handle(ptr: NonNull<Header>) {
-        // SAFETY: caller's contract.
+        // SAFETY: `ptr` is this cell's header (reached through its own
+        // vtable); the join handle's reference keeps it alive until
+        // `drop_reference` or `dealloc` below gives that reference up.
         let harness = unsafe { Self::from_raw(ptr) };
         if harness.state().is_complete_and_last_reference() {
             // Nothing else refers to the task: drop what is left and free it
@@ -481,7 +491,8 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// `ptr` is a `Cell<F, S>` header and the caller gives up the owned-list
     /// reference (already removed from the list).
     unsafe fn shutdown(ptr: NonNull<Header>) {
-        // SAFETY: caller's contract.
+        // SAFETY: `ptr` is this cell's header (reached through its own
+        // vtable), kept alive by the owned-list reference handed over.
         let harness = unsafe { Self::from_raw(ptr) };
         if harness.state().transition_to_shutdown() {
             harness.cancel();
@@ -491,8 +502,35 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 }
 
+/// Spawns `future` eagerly (the protocol is in `eager.rs`). Returns the join
+/// handle and whether the task completed during its eager poll.
+#[inline]
+pub(crate) fn spawn_eager<F, S>(
+    future: F,
+    scheduler: &S,
+    locals: Locals,
+) -> (JoinHandle<F::Output>, bool)
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    match spawn_eager_raw(future, scheduler, super::Id::next(), locals) {
+        Eager::Done(word, output) => (JoinHandle::ready(word, output), true),
+        Eager::Task(raw, completed) => (JoinHandle::new(raw), completed),
+    }
+}
+
+/// Spawns `future` lazily: bound and queued, first polled by the scheduler.
+pub(crate) fn spawn_lazy<F, S>(future: F, scheduler: &S, locals: Locals) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    JoinHandle::new(spawn_lazy_raw(future, scheduler, super::Id::next(), locals))
+}
+
 /// What an eager spawn leaves for its join handle.
-pub(crate) enum Eager<T> {
+enum Eager<T> {
     /// The task finished in its eager poll and nothing else ever referred
     /// to it: it is already freed, and this is its output (and its join
     /// handle's word).
@@ -501,10 +539,10 @@ pub(crate) enum Eager<T> {
     Task(RawTask, bool),
 }
 
-/// Spawns with the eager protocol (DESIGN.md, steps 1–3): allocate, poll in
+/// Spawns with the eager protocol (`eager.rs`, steps 2–4): allocate, poll in
 /// place with the child's context, then complete or promote.
 #[inline]
-pub(crate) fn spawn_eager<F, S>(
+fn spawn_eager_raw<F, S>(
     future: F,
     scheduler: &S,
     id: super::Id,
@@ -574,7 +612,7 @@ where
 }
 
 /// Spawns lazily: allocate notified, bind, queue.
-pub(crate) fn spawn_lazy<F, S>(future: F, scheduler: &S, id: super::Id, locals: Locals) -> RawTask
+fn spawn_lazy_raw<F, S>(future: F, scheduler: &S, id: super::Id, locals: Locals) -> RawTask
 where
     F: Future + 'static,
     S: Schedule,

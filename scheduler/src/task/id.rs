@@ -1,10 +1,11 @@
 //! Task ids: unique per process, never reused, handed out in blocks per
 //! thread so spawning does not contend on one global counter.
 
-use std::cell::Cell;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::context;
 
 /// An opaque, process-unique identifier of a task.
 ///
@@ -16,25 +17,21 @@ pub struct Id(NonZeroU64);
 const BLOCK: u64 = 1024;
 static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
 
-thread_local! {
-    /// `(next, end)` of this thread's reserved block of ids.
-    static BLOCK_RANGE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
-}
-
 impl Id {
     pub(crate) fn next() -> Id {
-        let raw = BLOCK_RANGE
-            .try_with(|range| {
-                let (mut next, mut end) = range.get();
-                if next == end {
-                    next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
-                    end = next + BLOCK;
-                }
-                range.set((next + 1, end));
-                next
-            })
-            // During thread teardown: take one id straight from the counter.
-            .unwrap_or_else(|_| NEXT_BLOCK.fetch_add(1, Ordering::Relaxed));
+        // `ids` in the thread context: `(next, end)` of this thread's
+        // reserved block.
+        let raw = context::with(|c| {
+            let (mut next, mut end) = c.ids.get();
+            if next == end {
+                next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
+                end = next + BLOCK;
+            }
+            c.ids.set((next + 1, end));
+            next
+        })
+        // During thread teardown: take one id straight from the counter.
+        .unwrap_or_else(|| NEXT_BLOCK.fetch_add(1, Ordering::Relaxed));
         Id(NonZeroU64::new(raw).expect("task ids start at 1 and never wrap"))
     }
 

@@ -117,10 +117,10 @@ impl<T> JoinHandle<T> {
     /// if idle) and its handle then yields a cancelled [`JoinError`].
     ///
     /// ```
-    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # use keen_scheduler::{Config, Scheduler, SpawnMode, locals::Locals, park::ParkThread};
     /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
     /// # rt.launch().unwrap();
-    /// let task = rt.handle().spawn(std::future::pending::<()>(), Locals::new());
+    /// let task = rt.handle().spawn(SpawnMode::Eager, std::future::pending::<()>(), Locals::new());
     /// task.abort();
     /// assert!(rt.block_on(task).unwrap_err().is_cancelled());
     /// ```
@@ -133,10 +133,10 @@ impl<T> JoinHandle<T> {
     /// Whether the task has finished (completed, panicked or been cancelled).
     ///
     /// ```
-    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # use keen_scheduler::{Config, Scheduler, SpawnMode, locals::Locals, park::ParkThread};
     /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
     /// # rt.launch().unwrap();
-    /// let task = rt.handle().spawn(async { 1 }, Locals::new());
+    /// let task = rt.handle().spawn(SpawnMode::Eager, async { 1 }, Locals::new());
     /// assert!(!task.is_finished()); // spawned from outside: queued
     /// let watch = task.abort_handle();
     /// assert_eq!(rt.block_on(task).unwrap(), 1);
@@ -152,10 +152,10 @@ impl<T> JoinHandle<T> {
     /// A handle that can abort the task but not await it.
     ///
     /// ```
-    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # use keen_scheduler::{Config, Scheduler, SpawnMode, locals::Locals, park::ParkThread};
     /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
     /// # rt.launch().unwrap();
-    /// let task = rt.handle().spawn(std::future::pending::<()>(), Locals::new());
+    /// let task = rt.handle().spawn(SpawnMode::Eager, std::future::pending::<()>(), Locals::new());
     /// let abort = task.abort_handle();
     /// assert_eq!(abort.id(), task.id());
     /// abort.abort();
@@ -174,11 +174,11 @@ impl<T> JoinHandle<T> {
     /// The task's id.
     ///
     /// ```
-    /// # use keen_scheduler::{Config, Scheduler, locals::Locals, park::ParkThread};
+    /// # use keen_scheduler::{Config, Scheduler, SpawnMode, locals::Locals, park::ParkThread};
     /// # let rt = Scheduler::new_current_thread(Config::default(), Box::new(ParkThread::new()));
     /// # rt.launch().unwrap();
-    /// let a = rt.handle().spawn(async {}, Locals::new());
-    /// let b = rt.handle().spawn(async {}, Locals::new());
+    /// let a = rt.handle().spawn(SpawnMode::Eager, async {}, Locals::new());
+    /// let b = rt.handle().spawn(SpawnMode::Eager, async {}, Locals::new());
     /// assert_ne!(a.id(), b.id());
     /// ```
     pub fn id(&self) -> Id {
@@ -266,7 +266,8 @@ enum AbortInner {
 // SAFETY: an abort handle only touches the atomic state and, when the task
 // must be queued for cancellation, its thread-safe scheduler.
 unsafe impl Send for AbortHandle {}
-// SAFETY: as above.
+// SAFETY: `abort` through `&AbortHandle` is the same atomic transition and
+// scheduler call from any thread; nothing in the handle is mutated.
 unsafe impl Sync for AbortHandle {}
 
 impl AbortHandle {

@@ -13,23 +13,19 @@
 //!
 //! The state bits are documented once, in `state.rs`. The memory
 //! layout (header first, `#[repr(C)]`) and the rules for each header field
-//! are in `core.rs`; all unsafe glue is in `harness.rs`.
+//! are in `core.rs`. The unsafe glue that acts on state transitions is in
+//! `harness.rs`; the other files with `unsafe` are `core.rs` (allocation,
+//! `Send`/`Sync` of the header), `join.rs` (the handles' vtable calls and
+//! the output word), `waker.rs` (the waker vtable), `closure.rs` and this
+//! file (vtable calls on a raw task), each block with its invariant.
 //!
 //! # Eager spawn and promotion
-//! 1. `spawn` allocates the task once (header, scheduler slot, future) in
-//!    state `RUNNING | JOIN_INTEREST` with two references: the join handle's
-//!    and the spawning thread's (the poller's).
-//! 2. It installs the child's context (task id and task-locals, which carry
-//!    the cancel-scope chain of the `keen` crate) in place of the parent's,
-//!    polls the future in place under `catch_unwind`, and restores the
-//!    parent's context on every exit path, panics included.
-//! 3. `Ready` (or a panic): the future is dropped, the output stored, the
-//!    task completed. It never touched a run queue or the owned-task list.
-//! 4. `Pending`: the task is *promoted*: its scheduler handle is stored, the
-//!    owned-task list takes a reference, and `RUNNING` is released. If a
-//!    wake arrived during the poll, the poller's reference becomes a
-//!    `Notified` and is queued; if an abort arrived, the future is dropped.
-//! 5. A wake never polls inline: it always queues a `Notified`.
+//! The protocol is written down once, in `eager.rs` (when a spawn may poll
+//! in place, and the numbered steps); `spawn_eager` in `harness.rs` is its
+//! unsafe half: allocate in state `INITIAL_EAGER` (`RUNNING | JOIN_INTEREST`,
+//! two references: the join handle's and the poller's), poll in place with
+//! the child's context installed, then complete (freeing the task in place
+//! when nothing else refers to it) or promote.
 //!
 //! # Join waker rules
 //! 1. The handle writes the join-waker slot only while `JOIN_WAKER` is clear
@@ -46,7 +42,7 @@
 //! once and reports a panic to the runtime's unhandled-panic policy. A handle
 //! dropped with an unread panic inside reports it the same way.
 
-mod blocking;
+mod closure;
 mod core;
 mod error;
 mod harness;
@@ -57,18 +53,17 @@ pub(crate) mod state;
 mod waker;
 
 use std::any::Any;
-use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 
-pub use blocking::{BlockingTask, blocking};
+pub use closure::{ClosureTask, closure};
 pub use error::{JoinError, panic_message};
+pub(crate) use harness::{spawn_eager, spawn_lazy};
 pub use id::Id;
 pub use join::{AbortHandle, JoinHandle};
 pub(crate) use list::OwnedTasks;
 
 pub(crate) use self::core::Header;
-use crate::locals::Locals;
 
 /// Where a scheduler queues a task it is handed (multi-thread; the
 /// current-thread scheduler has one FIFO queue).
@@ -201,31 +196,4 @@ impl std::fmt::Debug for Notified {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Notified").field(&self.id()).finish()
     }
-}
-
-/// Spawns `future` eagerly (see the module docs). Returns the join handle and
-/// whether the task completed during its eager poll.
-#[inline]
-pub(crate) fn spawn_eager<F, S>(
-    future: F,
-    scheduler: &S,
-    locals: Locals,
-) -> (JoinHandle<F::Output>, bool)
-where
-    F: Future + 'static,
-    S: Schedule,
-{
-    match harness::spawn_eager(future, scheduler, Id::next(), locals) {
-        harness::Eager::Done(word, output) => (JoinHandle::ready(word, output), true),
-        harness::Eager::Task(raw, completed) => (JoinHandle::new(raw), completed),
-    }
-}
-
-/// Spawns `future` lazily: bound and queued, first polled by the scheduler.
-pub(crate) fn spawn_lazy<F, S>(future: F, scheduler: &S, locals: Locals) -> JoinHandle<F::Output>
-where
-    F: Future + 'static,
-    S: Schedule,
-{
-    JoinHandle::new(harness::spawn_lazy(future, scheduler, Id::next(), locals))
 }

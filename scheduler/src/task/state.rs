@@ -177,6 +177,7 @@ impl State {
     }
 
     /// The future is gone: `RUNNING` → `COMPLETE`. Returns the state before.
+    #[must_use]
     pub(crate) fn transition_to_complete(&self) -> Snapshot {
         let prev = Snapshot(self.0.fetch_xor(RUNNING | COMPLETE, AcqRel));
         debug_assert!(prev.is_running() && !prev.is_complete(), "{prev:?}");
@@ -190,6 +191,7 @@ impl State {
     /// happened (no wake, abort or escaped waker clone), so no other thread
     /// can reach the word between the load and the store. `false`: nothing
     /// changed; take the general path.
+    #[must_use]
     pub(crate) fn try_complete_exclusive(&self) -> bool {
         if self.0.load(Acquire) != INITIAL_EAGER {
             return false;
@@ -207,6 +209,7 @@ impl State {
     /// for another poll, which a finished task never gets. Acquire: a clone
     /// dropped on another thread is finished with the task before the
     /// poller frees it.
+    #[must_use]
     pub(crate) fn is_exclusive_eager(&self) -> bool {
         self.0.load(Acquire) & !NOTIFIED == INITIAL_EAGER
     }
@@ -214,6 +217,7 @@ impl State {
     /// Join-handle fast path: `true` if the task is complete and the handle
     /// holds the last reference, so nothing else can touch the task and it
     /// may be freed without a read-modify-write.
+    #[must_use]
     pub(crate) fn is_complete_and_last_reference(&self) -> bool {
         let s = self.load();
         s.is_complete() && s.ref_count() == 1
@@ -261,6 +265,7 @@ impl State {
 
     /// Abort from a handle. Sets `CANCELLED`; an idle task is also notified
     /// (with a new reference) so a worker runs its cancellation.
+    #[must_use]
     pub(crate) fn transition_to_notified_and_cancel(&self) -> bool {
         self.update(|s| {
             if s.is_complete() || s.is_cancelled() {
@@ -275,6 +280,7 @@ impl State {
 
     /// Shutdown: claim an idle task to drop its future right here
     /// (`true`), or only mark it cancelled if another thread runs it.
+    #[must_use]
     pub(crate) fn transition_to_shutdown(&self) -> bool {
         self.update(|s| {
             if s.is_idle() {
@@ -333,11 +339,13 @@ impl State {
     }
 
     /// Drops one reference; `true` if it was the last.
+    #[must_use]
     pub(crate) fn ref_dec(&self) -> bool {
         self.ref_dec_by(1)
     }
 
     /// Drops `n` references; `true` if they were the last.
+    #[must_use]
     pub(crate) fn ref_dec_by(&self, n: usize) -> bool {
         let prev = Snapshot(self.0.fetch_sub(n * REF_ONE, AcqRel));
         debug_assert!(prev.ref_count() >= n, "{prev:?} - {n}");

@@ -28,7 +28,8 @@ pub(crate) fn waker_ref(task: NonNull<Header>) -> ManuallyDrop<Waker> {
 /// # Safety
 /// `ptr` is a live task header on which the caller owns a reference.
 unsafe fn header<'a>(ptr: *const ()) -> &'a Header {
-    // SAFETY: caller's contract.
+    // SAFETY: the caller owns a reference to the task at `ptr` (every waker
+    // is one), so the header is live for as long as the caller uses it.
     unsafe { &*(ptr as *const Header) }
 }
 

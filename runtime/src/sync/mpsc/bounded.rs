@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use super::chan::{Chan, Rx};
 use super::error::{SendError, TryRecvError, TrySendError};
-use crate::sync::blocking;
+use crate::sync::thread_wait;
 
 /// Creates a channel holding at most `buffer` queued messages; senders wait
 /// (in FIFO order) while it is full.
@@ -128,7 +128,7 @@ impl<T> Sender<T> {
     /// When called inside a keen task or `block_on`.
     #[track_caller]
     pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
-        blocking::block_on("mpsc::Sender::blocking_send", self.chan.send(value))
+        thread_wait::block_on("mpsc::Sender::blocking_send", self.chan.send(value))
     }
 
     /// Waits until the receiver is dropped or closes the channel.
@@ -268,7 +268,7 @@ impl<T> Receiver<T> {
     /// When called inside a keen task or `block_on`.
     #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
-        blocking::block_on("mpsc::Receiver::blocking_recv", self.recv())
+        thread_wait::block_on("mpsc::Receiver::blocking_recv", self.recv())
     }
 
     /// Polls for the next message, for hand-written futures.

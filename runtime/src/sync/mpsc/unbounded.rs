@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use super::chan::{Chan, Rx};
 use super::error::{SendError, TryRecvError};
-use crate::sync::blocking;
+use crate::sync::thread_wait;
 
 /// Creates a channel without a bound: sending never waits, so a slow
 /// receiver lets the queue grow without limit.
@@ -192,7 +192,7 @@ impl<T> UnboundedReceiver<T> {
     /// When called inside a keen task or `block_on`.
     #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
-        blocking::block_on("mpsc::UnboundedReceiver::blocking_recv", self.recv())
+        thread_wait::block_on("mpsc::UnboundedReceiver::blocking_recv", self.recv())
     }
 
     /// Polls for the next message, for hand-written futures.

@@ -1,6 +1,6 @@
-//! Blocking tasks: a closure wrapped as a task so that `spawn_blocking`
+//! Closure tasks: a closure wrapped as a task so that `spawn_blocking`
 //! returns an ordinary [`JoinHandle`] (await, abort before start, panics
-//! caught) while the closure runs on a blocking-pool thread.
+//! caught) while the closure runs, once, on a blocking-pool thread.
 
 use super::Placement;
 use std::future::Future;
@@ -16,20 +16,20 @@ use super::{Id, JoinHandle, Notified, RawTask, Schedule, Task};
 use crate::locals::Locals;
 
 /// A future that runs its closure on first poll.
-struct BlockingFuture<F>(Option<F>);
+struct ClosureFuture<F>(Option<F>);
 
-impl<F> Unpin for BlockingFuture<F> {}
+impl<F> Unpin for ClosureFuture<F> {}
 
-impl<F: FnOnce() -> R, R> Future for BlockingFuture<F> {
+impl<F: FnOnce() -> R, R> Future for ClosureFuture<F> {
     type Output = R;
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
-        let f = self.0.take().expect("blocking task polled after it ran");
+        let f = self.0.take().expect("closure task polled after it ran");
         Poll::Ready(f())
     }
 }
 
-/// Blocking tasks never return `Pending`, so they are never woken, bound
+/// Closure tasks never return `Pending`, so they are never woken, bound
 /// or released; only their panics need a home.
 #[derive(Clone, Copy, Debug)]
 struct NoSchedule;
@@ -43,7 +43,7 @@ impl Schedule for NoSchedule {
     }
     fn schedule(&self, task: Notified, _placement: Placement) {
         // Only an abort of a task that is not yet queued could get here, and
-        // a blocking task is queued from birth. Dropping the wake is correct.
+        // a closure task is queued from birth. Dropping the wake is correct.
         drop(task);
     }
     fn unhandled_panic(&self, id: Id, payload: &(dyn std::any::Any + Send)) {
@@ -53,15 +53,15 @@ impl Schedule for NoSchedule {
 
 /// A blocking task ready to run on a blocking thread. Dropping it without
 /// running it cancels the task (its handle yields a cancelled error).
-pub struct BlockingTask {
+pub struct ClosureTask {
     raw: RawTask,
 }
 
-// SAFETY: the closure is `Send` (see `blocking`), and the task state
+// SAFETY: the closure is `Send` (see `closure`), and the task state
 // synchronises everything else.
-unsafe impl Send for BlockingTask {}
+unsafe impl Send for ClosureTask {}
 
-impl BlockingTask {
+impl ClosureTask {
     /// Runs the closure here, with the spawner's task-locals installed.
     pub fn run(self) {
         let raw = ManuallyDrop::new(self).raw;
@@ -69,7 +69,7 @@ impl BlockingTask {
     }
 }
 
-impl Drop for BlockingTask {
+impl Drop for ClosureTask {
     fn drop(&mut self) {
         // SAFETY: our reference is handed to `shutdown`, which claims the
         // never-run task, drops the closure and stores `Cancelled`.
@@ -77,29 +77,29 @@ impl Drop for BlockingTask {
     }
 }
 
-impl std::fmt::Debug for BlockingTask {
+impl std::fmt::Debug for ClosureTask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlockingTask")
+        f.debug_struct("ClosureTask")
             .field("id", &self.raw.header().id)
             .finish()
     }
 }
 
-/// Wraps `f` as a task; run the returned [`BlockingTask`] on a blocking
+/// Wraps `f` as a task; run the returned [`ClosureTask`] on a blocking
 /// thread. The closure sees `locals` as its task-locals and the task's id.
-pub fn blocking<F, R>(f: F, locals: Locals) -> (BlockingTask, JoinHandle<R>)
+pub fn closure<F, R>(f: F, locals: Locals) -> (ClosureTask, JoinHandle<R>)
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let ptr = Cell::<BlockingFuture<F>, NoSchedule>::allocate(
-        BlockingFuture(Some(f)),
+    let ptr = Cell::<ClosureFuture<F>, NoSchedule>::allocate(
+        ClosureFuture(Some(f)),
         Some(NoSchedule),
         NOTIFIED | JOIN_INTEREST | (2 * REF_ONE),
         Id::next(),
         locals,
-        Harness::<BlockingFuture<F>, NoSchedule>::VTABLE,
+        Harness::<ClosureFuture<F>, NoSchedule>::VTABLE,
     );
     let raw = RawTask { ptr };
-    (BlockingTask { raw }, JoinHandle::new(raw))
+    (ClosureTask { raw }, JoinHandle::new(raw))
 }

@@ -1,26 +1,9 @@
-//! Driving a `keen::sync` future to completion on a plain thread, for the
-//! blocking variants (`blocking_lock`, `Event::wait_blocking`,
+//! Waiting for a `keen::sync` future on a plain thread, for the blocking
+//! variants (`blocking_lock`, `Event::wait_blocking`,
 //! `blocking_send`, `blocking_recv`): the thread parks until the future's
 //! waker unparks it. No runtime is involved.
 
 use std::future::Future;
-use std::pin::pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
-
-/// Unparks the blocked thread.
-struct Unpark(Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
 
 /// Whether this thread is running async code of a keen runtime: a worker,
 /// the thread driving a current-thread runtime, or any `block_on` future.
@@ -46,14 +29,5 @@ pub(crate) fn block_on<F: Future>(what: &str, future: F) -> F::Output {
              from `spawn_blocking` or a thread outside the runtime"
         );
     }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        // A spurious unpark only costs one more poll.
-        thread::park();
-    }
+    keen_scheduler::park::block_on_thread(future)
 }

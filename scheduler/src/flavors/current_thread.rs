@@ -5,46 +5,39 @@
 //! (it holds the `Core`); a concurrent `block_on` waits for the core while
 //! polling its own future.
 
-use crate::task::Placement;
-use std::any::Any;
-use std::cell::{RefCell, UnsafeCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
-use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::*};
-use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::task::{Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
 
 use parking_lot::Mutex;
 
+use super::common::{Common, Flavour, Root};
+use super::{ThreadRef, enter, with_thread};
 use crate::config::Config;
-use crate::context::{Current, CurrentGuard, advance_tick, crossed};
-use crate::locals::Locals;
-use crate::metrics::{Metrics, MetricsSnapshot, Writer};
-use crate::panic_policy::PanicPolicy;
-use crate::park::{Driver, Parker, ParkerWaker, SharedDriver};
-use crate::scheduler_context::{self, SchedulerContext};
-use crate::task::{self, Id, Notified, OwnedTasks, Schedule, Task};
+use crate::eager::{advance_tick, crossed};
+use crate::metrics::Writer;
+use crate::park::{Driver, Parker, ParkerList, ParkerWaker, SharedDriver};
+use crate::task::{Notified, Placement};
 
 /// State shared by the runtime, its handles and its tasks.
 pub(crate) struct Shared {
+    pub(crate) common: Common,
     remote: Mutex<Remote>,
-    owned: OwnedTasks,
     parker: Parker,
-    pub(crate) config: Config,
-    pub(crate) metrics: Metrics,
     /// The `block_on` future was woken.
     woken: AtomicBool,
-    panic_policy: PanicPolicy,
     /// The thread that owns `!Send` tasks spawned with `spawn_local`, once any.
     local_owner: Mutex<Option<ThreadId>>,
     /// The core, while no thread drives the scheduler.
     core: Mutex<Option<Box<Core>>>,
     /// Threads in `block_on` waiting for the core (another thread drives);
     /// unparked when it comes back.
-    waiters: Mutex<Vec<Parker>>,
+    waiters: ParkerList,
     /// Set once by `shutdown`.
     shut_down: AtomicBool,
 }
@@ -76,22 +69,19 @@ impl CurrentThread {
         let parker = Parker::new(SharedDriver::new(driver));
         CurrentThread {
             shared: Arc::new(Shared {
+                common: Common::new(config, 1),
                 remote: Mutex::new(Remote {
                     tasks: VecDeque::new(),
                     closed: false,
                 }),
-                owned: OwnedTasks::new(),
                 parker,
-                panic_policy: PanicPolicy::new(config.unhandled_panic),
-                config,
-                metrics: Metrics::new(1),
                 woken: AtomicBool::new(false),
                 local_owner: Mutex::new(None),
                 core: Mutex::new(Some(Box::new(Core {
                     local: VecDeque::new(),
                     tick: 0,
                 }))),
-                waiters: Mutex::new(Vec::new()),
+                waiters: ParkerList::default(),
                 shut_down: AtomicBool::new(false),
             }),
         }
@@ -99,11 +89,6 @@ impl CurrentThread {
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
-    }
-
-    /// Runs `future` to completion on this thread, driving every task.
-    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.shared.block_on(future)
     }
 
     /// Drops every task's future (on this thread, in the runtime's context),
@@ -124,17 +109,12 @@ impl CurrentThread {
                 return;
             }
         }
-        let ctx = SchedulerContext::CurrentThread(Context {
+        let cx = Context {
             shared: self.shared.clone(),
             core: RefCell::new(Some(core)),
-        });
-        scheduler_context::enter(&ctx, || {
-            for task in shared.owned.close_and_take_all() {
-                task.shutdown();
-            }
-            let SchedulerContext::CurrentThread(cx) = &ctx else {
-                unreachable!()
-            };
+        };
+        enter(ThreadRef::CurrentThread(&cx), || {
+            shared.common.shut_down_tasks();
             // Drop queued wakes; their tasks are complete now.
             while cx.next_task().is_some() {}
             let remote = {
@@ -146,9 +126,7 @@ impl CurrentThread {
         });
         shared.parker.shared_driver().shutdown();
     }
-}
 
-impl CurrentThread {
     /// The core, for shutdown: at once if no thread drives the scheduler;
     /// otherwise the driving thread (a `block_on` on another thread) is told
     /// to stop — its `block_on` panics, since its future can never finish —
@@ -164,16 +142,16 @@ impl CurrentThread {
         }
         let activity = shared.parker.shared_driver().activity().clone();
         let _busy = activity.thread_guard();
-        let parker = Parker::new(SharedDriver::private(activity));
-        let _waiter = Waiter(shared, parker.clone());
-        shared.waiters.lock().push(parker.clone());
+        let waiter = shared
+            .waiters
+            .register(Parker::new(SharedDriver::private(activity)));
         loop {
             let core = shared.core.lock().take();
             if core.is_some() {
                 return core;
             }
             shared.parker.unpark(); // the driving thread sees `shut_down`
-            parker.park(None);
+            waiter.parker().park(None);
         }
     }
 }
@@ -184,31 +162,17 @@ impl Drop for CurrentThread {
     }
 }
 
-/// A thread registered in `waiters`; unregisters when dropped.
-struct Waiter<'a>(&'a Shared, Parker);
-
-impl Drop for Waiter<'_> {
-    fn drop(&mut self) {
-        self.0.waiters.lock().retain(|p| !p.ptr_eq(&self.1));
-    }
-}
-
 /// Puts the core back when `block_on` ends, unwinding included.
 struct ReturnCore<'a> {
     shared: &'a Shared,
-    ctx: &'a SchedulerContext,
+    cx: &'a Context,
 }
 
 impl Drop for ReturnCore<'_> {
     fn drop(&mut self) {
-        let SchedulerContext::CurrentThread(cx) = self.ctx else {
-            unreachable!()
-        };
-        if let Some(core) = cx.core.borrow_mut().take() {
+        if let Some(core) = self.cx.core.borrow_mut().take() {
             *self.shared.core.lock() = Some(core);
-            for waiter in self.shared.waiters.lock().iter() {
-                waiter.unpark();
-            }
+            self.shared.waiters.unpark_all();
         }
     }
 }
@@ -221,7 +185,7 @@ impl Context {
         let core = core.as_mut()?;
         let (old, new) = advance_tick(&mut core.tick);
         let shared = &self.shared;
-        if crossed(old, new, shared.config.global_queue_interval) {
+        if crossed(old, new, shared.common.config.global_queue_interval) {
             shared.pop_remote().or_else(|| core.local.pop_front())
         } else {
             core.local.pop_front().or_else(|| shared.pop_remote())
@@ -232,25 +196,28 @@ impl Context {
 impl Shared {
     /// Runs `future` to completion on this thread, driving every task.
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        let mut future = pin!(future);
+        // One root for the whole call: its task-locals survive a switch
+        // from waiting for the core to driving.
+        let future = pin!(future);
+        let mut root = Root::new(future);
         let activity = self.parker.shared_driver().activity().clone();
         // Counted busy for the whole call (parks release it meanwhile).
         let _busy = activity.thread_guard();
-        let mut waiter: Option<(Waiter<'_>, Waker)> = None;
+        let mut waiting = None;
         loop {
             // Bind first: a guard in the `if let` scrutinee would live
             // through the body and deadlock `ReturnCore`.
             let core = self.core.lock().take();
             if let Some(core) = core {
-                let ctx = SchedulerContext::CurrentThread(Context {
+                let cx = Context {
                     shared: self.clone(),
                     core: RefCell::new(Some(core)),
-                });
+                };
                 let _return_core = ReturnCore {
                     shared: self,
-                    ctx: &ctx,
+                    cx: &cx,
                 };
-                return scheduler_context::enter(&ctx, || self.drive(&ctx, future.as_mut()));
+                return enter(ThreadRef::CurrentThread(&cx), || self.drive(&cx, &mut root));
             }
             assert!(
                 !self.shut_down.load(Acquire),
@@ -259,32 +226,25 @@ impl Shared {
             // Another thread drives the scheduler: poll our own future until
             // it is ready or the core comes back. Register first, then look
             // at the core again, so its return cannot be missed.
-            let Some((Waiter(_, parker), waker)) = &waiter else {
-                let parker = Parker::new(SharedDriver::private(activity.clone()));
-                let waker = Waker::from(Arc::new(ParkerWaker(parker.clone())));
-                self.waiters.lock().push(parker.clone());
-                waiter = Some((Waiter(self, parker), waker));
+            let Some((waiter, waker)) = &waiting else {
+                let waiter = self
+                    .waiters
+                    .register(Parker::new(SharedDriver::private(activity.clone())));
+                let waker = Waker::from(Arc::new(ParkerWaker(waiter.parker().clone())));
+                waiting = Some((waiter, waker));
                 continue;
             };
-            if let Poll::Ready(out) = future.as_mut().poll(&mut TaskContext::from_waker(waker)) {
+            if let Poll::Ready(out) = root.poll(waker) {
                 return out;
             }
-            parker.park(None);
+            waiter.parker().park(None);
         }
     }
 
-    fn drive<F: Future>(
-        self: &Arc<Self>,
-        ctx: &SchedulerContext,
-        mut future: std::pin::Pin<&mut F>,
-    ) -> F::Output {
-        let SchedulerContext::CurrentThread(cx) = ctx else {
-            unreachable!()
-        };
+    fn drive<F: Future>(self: &Arc<Self>, cx: &Context, root: &mut Root<'_, F>) -> F::Output {
         let shared = &**self;
+        let config = &shared.common.config;
         let waker = Waker::from(self.clone());
-        let mut task_cx = TaskContext::from_waker(&waker);
-        let root_locals = UnsafeCell::new(Locals::new());
         shared.woken.store(true, SeqCst);
         loop {
             assert!(
@@ -292,8 +252,7 @@ impl Shared {
                 "keen: the runtime was shut down while this thread was in its block_on"
             );
             if shared.woken.swap(false, AcqRel) {
-                let _current = CurrentGuard::enter(Current::task(None, &root_locals));
-                if let Poll::Ready(out) = future.as_mut().poll(&mut task_cx) {
+                if let Poll::Ready(out) = root.poll(&waker) {
                     return out;
                 }
             }
@@ -301,22 +260,22 @@ impl Shared {
             // being woken does not cut the batch short: a root that keeps
             // yielding must not starve the tasks.
             let mut idle = false;
-            for _ in 0..shared.config.event_interval {
-                shared.panic_policy.check();
+            for _ in 0..config.event_interval {
+                shared.common.panic_policy.check();
                 let Some(task) = cx.next_task() else {
                     idle = true;
                     break;
                 };
-                shared.metrics.inc(Writer::Owner(0), |s| &s.polls);
+                shared.common.metrics.inc(Writer::Owner(0), |s| &s.polls);
                 task.run();
             }
-            shared.panic_policy.check();
+            shared.common.panic_policy.check();
             if idle && !shared.woken.load(Acquire) {
                 // Nothing to do: park. Wakes meanwhile go to the remote
                 // queue, and the parker's token makes any wake since the
                 // queue check count.
                 let core = cx.core.borrow_mut().take();
-                shared.metrics.inc(Writer::Owner(0), |s| &s.parks);
+                shared.common.metrics.inc(Writer::Owner(0), |s| &s.parks);
                 shared.parker.park(None);
                 *cx.core.borrow_mut() = core;
             } else {
@@ -337,9 +296,10 @@ impl Shared {
 
     /// Whether this thread is the one driving this scheduler right now.
     pub(crate) fn is_current_thread(self: &Arc<Self>) -> bool {
-        scheduler_context::with(
-            |ctx| matches!(ctx, Some(SchedulerContext::CurrentThread(cx)) if Arc::ptr_eq(&cx.shared, self)),
-        )
+        with_thread(|on| {
+            on.and_then(ThreadRef::current_thread)
+                .is_some_and(|cx| Arc::ptr_eq(&cx.shared, self))
+        })
     }
 
     /// Records that `!Send` tasks live on this thread.
@@ -354,10 +314,6 @@ impl Shared {
             ),
         }
     }
-
-    pub(crate) fn metrics(&self) -> MetricsSnapshot {
-        self.metrics.snapshot(self.owned.len())
-    }
 }
 
 impl Wake for Shared {
@@ -371,27 +327,26 @@ impl Wake for Shared {
     }
 }
 
-impl Schedule for Arc<Shared> {
-    fn bind(&self, task: Task) -> Result<(), Task> {
-        self.owned.bind(task)
+impl Flavour for Shared {
+    fn common(&self) -> &Common {
+        &self.common
     }
 
-    fn release(&self, task: NonNull<task::Header>) -> Option<Task> {
-        self.owned.remove(task)
-    }
-
-    fn schedule(&self, task: Notified, _placement: Placement) {
-        let task = scheduler_context::with(|ctx| match ctx {
-            Some(SchedulerContext::CurrentThread(cx)) if Arc::ptr_eq(&cx.shared, self) => {
-                match cx.core.borrow_mut().as_mut() {
+    fn schedule(self: &Arc<Self>, task: Notified, _placement: Placement) {
+        let task = with_thread(|on| {
+            match on
+                .and_then(ThreadRef::current_thread)
+                .filter(|cx| Arc::ptr_eq(&cx.shared, self))
+            {
+                Some(cx) => match cx.core.borrow_mut().as_mut() {
                     Some(core) => {
                         core.local.push_back(task);
                         None
                     }
                     None => Some(task),
-                }
+                },
+                None => Some(task),
             }
-            _ => Some(task),
         });
         if let Some(task) = task {
             let mut remote = self.remote.lock();
@@ -406,10 +361,9 @@ impl Schedule for Arc<Shared> {
         }
     }
 
-    fn unhandled_panic(&self, id: Id, payload: &(dyn Any + Send)) {
-        if self.panic_policy.report(id, payload) {
-            self.woken.store(true, Release);
-            self.parker.unpark();
-        }
+    /// `block_on` must see the runtime shut down: wake it.
+    fn unhandled_panic_tripped(self: &Arc<Self>) {
+        self.woken.store(true, Release);
+        self.parker.unpark();
     }
 }

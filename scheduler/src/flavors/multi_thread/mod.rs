@@ -14,14 +14,11 @@
 pub(crate) mod idle;
 mod worker;
 
-use crate::task::Placement;
-use std::any::Any;
 use std::future::Future;
 use std::pin::pin;
-use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::*};
-use std::task::{Context as TaskContext, Poll, Waker};
+use std::task::Waker;
 use std::thread::{self, JoinHandle as ThreadHandle};
 use std::time::{Duration, Instant};
 
@@ -31,14 +28,12 @@ use parking_lot::{Condvar, Mutex};
 use self::idle::Idle;
 pub(crate) use self::worker::Context;
 use self::worker::Core;
+use super::common::{Common, Flavour, Root};
+use super::{ThreadRef, enter, with_thread};
 use crate::config::Config;
-use crate::context::{Current, CurrentGuard};
-use crate::locals::Locals;
-use crate::metrics::{Metrics, MetricsSnapshot, Writer};
-use crate::panic_policy::PanicPolicy;
-use crate::park::{Driver, Parker, ParkerWaker, SharedDriver};
-use crate::scheduler_context::{self, SchedulerContext};
-use crate::task::{self, Id, Notified, OwnedTasks, Schedule, Task};
+use crate::metrics::Writer;
+use crate::park::{Driver, Parker, ParkerList, ParkerWaker, SharedDriver};
+use crate::task::{Notified, Placement};
 
 struct Remote {
     stealer: Stealer<Notified>,
@@ -47,15 +42,12 @@ struct Remote {
 
 /// State shared by the workers, the handles and the tasks.
 pub(crate) struct Shared {
+    pub(crate) common: Common,
     injector: Injector<Notified>,
     injector_closed: AtomicBool,
     remotes: Box<[Remote]>,
     idle: Idle,
-    owned: OwnedTasks,
-    pub(crate) config: Config,
-    pub(crate) metrics: Metrics,
     shutdown: AtomicBool,
-    panic_policy: PanicPolicy,
     pub(crate) driver: Arc<SharedDriver>,
     /// Cores not running on a worker: before launch, and after exit.
     #[allow(
@@ -65,7 +57,7 @@ pub(crate) struct Shared {
     cores: Mutex<Vec<Box<Core>>>,
     cores_returned: Condvar,
     /// Threads parked in `block_on`, woken on shutdown-on-panic.
-    block_on_waiters: Mutex<Vec<Parker>>,
+    block_on_waiters: ParkerList,
 }
 
 /// A multi-thread scheduler.
@@ -92,19 +84,16 @@ impl MultiThread {
         }
         MultiThread {
             shared: Arc::new(Shared {
+                common: Common::new(config, workers),
                 injector: Injector::new(),
                 injector_closed: AtomicBool::new(false),
                 remotes: remotes.into_boxed_slice(),
                 idle: Idle::new(workers),
-                owned: OwnedTasks::new(),
-                panic_policy: PanicPolicy::new(config.unhandled_panic),
-                config,
-                metrics: Metrics::new(workers),
                 shutdown: AtomicBool::new(false),
                 driver,
                 cores: Mutex::new(cores),
                 cores_returned: Condvar::new(),
-                block_on_waiters: Mutex::new(Vec::new()),
+                block_on_waiters: ParkerList::default(),
             }),
             threads: Mutex::new(Vec::new()),
         }
@@ -120,19 +109,14 @@ impl MultiThread {
         let mut threads = self.threads.lock();
         for core in cores {
             let shared = self.shared.clone();
-            let mut builder = thread::Builder::new().name((shared.config.thread_name)());
-            if let Some(size) = shared.config.thread_stack_size {
+            let config = &shared.common.config;
+            let mut builder = thread::Builder::new().name((config.thread_name)());
+            if let Some(size) = config.thread_stack_size {
                 builder = builder.stack_size(size);
             }
             threads.push(builder.spawn(move || worker::run(shared, core))?);
         }
         Ok(())
-    }
-
-    /// Blocks this (non-worker) thread until `future` completes; tasks run
-    /// on the workers meanwhile.
-    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.shared.block_on(future)
     }
 
     /// Stops the workers (waiting up to `timeout` for them), then drops
@@ -170,11 +154,8 @@ impl MultiThread {
                 let _ = handle.join();
             }
         }
-        let ctx = SchedulerContext::MultiThreadBlockOn;
-        scheduler_context::enter(&ctx, || {
-            for task in shared.owned.close_and_take_all() {
-                task.shutdown();
-            }
+        enter(ThreadRef::MultiThreadBlockOn, || {
+            shared.common.shut_down_tasks();
             shared.injector_closed.store(true, SeqCst);
             shared.drain_injector();
             let cores = std::mem::take(&mut *shared.cores.lock());
@@ -193,39 +174,25 @@ impl Drop for MultiThread {
     }
 }
 
-struct UnregisterWaiter<'a>(&'a Shared, &'a Parker);
-
-impl Drop for UnregisterWaiter<'_> {
-    fn drop(&mut self) {
-        self.0.block_on_waiters.lock().retain(|p| !p.ptr_eq(self.1));
-    }
-}
-
 impl Shared {
     /// Blocks this (non-worker) thread until `future` completes; tasks run
     /// on the workers meanwhile.
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        let mut future = pin!(future);
+        let future = pin!(future);
+        let mut root = Root::new(future);
         let activity = self.driver.activity();
-        let parker = Parker::new(SharedDriver::private(activity.clone()));
         let _busy = activity.thread_guard();
+        let waiter = self
+            .block_on_waiters
+            .register(Parker::new(SharedDriver::private(activity.clone())));
+        let parker = waiter.parker();
         let waker = Waker::from(Arc::new(ParkerWaker(parker.clone())));
-        let mut cx = TaskContext::from_waker(&waker);
-        let root_locals = std::cell::UnsafeCell::new(Locals::new());
-        let ctx = SchedulerContext::MultiThreadBlockOn;
-        self.block_on_waiters.lock().push(parker.clone());
-        let _unregister = UnregisterWaiter(self, &parker);
-        scheduler_context::enter(&ctx, || {
-            loop {
-                self.panic_policy.check();
-                {
-                    let _current = CurrentGuard::enter(Current::task(None, &root_locals));
-                    if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-                        return out;
-                    }
-                }
-                parker.park(None);
-            }
+        enter(ThreadRef::MultiThreadBlockOn, || {
+            root.poll_until_ready(
+                &waker,
+                || self.common.panic_policy.check(),
+                || parker.park(None),
+            )
         })
     }
 
@@ -273,16 +240,11 @@ impl Shared {
     /// where `spawn` may poll eagerly), its metrics writer. A thread inside
     /// this scheduler's `block_on` is not a worker: it spawns lazily.
     pub(crate) fn runtime_thread(self: &Arc<Self>) -> Option<Writer> {
-        scheduler_context::with(|ctx| match ctx {
-            Some(SchedulerContext::MultiThread(cx)) if Arc::ptr_eq(&cx.shared, self) => {
-                Some(Writer::Owner(cx.index))
-            }
-            _ => None,
+        with_thread(|on| {
+            on.and_then(ThreadRef::multi_thread)
+                .filter(|cx| Arc::ptr_eq(&cx.shared, self))
+                .map(|cx| Writer::Owner(cx.index))
         })
-    }
-
-    pub(crate) fn metrics(&self) -> MetricsSnapshot {
-        self.metrics.snapshot(self.owned.len())
     }
 
     pub(crate) fn num_workers(&self) -> usize {
@@ -290,16 +252,12 @@ impl Shared {
     }
 }
 
-impl Schedule for Arc<Shared> {
-    fn bind(&self, task: Task) -> Result<(), Task> {
-        self.owned.bind(task)
+impl Flavour for Shared {
+    fn common(&self) -> &Common {
+        &self.common
     }
 
-    fn release(&self, task: NonNull<task::Header>) -> Option<Task> {
-        self.owned.remove(task)
-    }
-
-    fn schedule(&self, task: Notified, placement: Placement) {
+    fn schedule(self: &Arc<Self>, task: Notified, placement: Placement) {
         let Some(task) = worker::schedule_local(self, task, placement) else {
             return;
         };
@@ -316,11 +274,8 @@ impl Schedule for Arc<Shared> {
         self.notify_parked();
     }
 
-    fn unhandled_panic(&self, id: Id, payload: &(dyn Any + Send)) {
-        if self.panic_policy.report(id, payload) {
-            for waiter in self.block_on_waiters.lock().iter() {
-                waiter.unpark();
-            }
-        }
+    /// Threads in `block_on` must see the runtime shut down: wake them.
+    fn unhandled_panic_tripped(self: &Arc<Self>) {
+        self.block_on_waiters.unpark_all();
     }
 }

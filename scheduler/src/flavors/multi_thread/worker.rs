@@ -2,18 +2,17 @@
 //! (LIFO slot, local queue, injector every `global_queue_interval` ticks for
 //! fairness, then stealing half of a random sibling's queue), and parking.
 
-use crate::context::{advance_tick, crossed};
-use crate::task::Placement;
 use std::cell::RefCell;
 use std::sync::Arc;
 
 use crossbeam_deque::{Steal, Worker};
 
 use super::Shared;
+use crate::eager::{advance_tick, crossed};
+use crate::flavors::{ThreadRef, enter, with_thread};
 use crate::metrics::Writer;
 use crate::park::Parker;
-use crate::scheduler_context::{self, SchedulerContext};
-use crate::task::Notified;
+use crate::task::{Notified, Placement};
 
 /// Consecutive LIFO-slot polls before the slot yields to the queue, so two
 /// tasks waking each other cannot starve the rest.
@@ -71,29 +70,24 @@ pub(crate) struct Context {
 
 /// The worker thread's body.
 pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
-    if let Some(hook) = &shared.config.on_thread_start {
+    let config = &shared.common.config;
+    if let Some(hook) = &config.on_thread_start {
         hook();
     }
-    let ctx = SchedulerContext::MultiThread(Context {
+    let cx = Context {
         shared: shared.clone(),
         index: core.index,
         core: RefCell::new(Some(core)),
-    });
-    scheduler_context::enter(&ctx, || {
-        let SchedulerContext::MultiThread(cx) = &ctx else {
-            unreachable!()
-        };
+    };
+    enter(ThreadRef::MultiThread(&cx), || {
         let _busy = shared.driver.activity().thread_guard();
         let _worker = shared.driver.activity().mark_worker();
         cx.run_loop();
     });
-    let SchedulerContext::MultiThread(cx) = ctx else {
-        unreachable!()
-    };
     if let Some(core) = cx.core.into_inner() {
         shared.return_core(core);
     }
-    if let Some(hook) = &shared.config.on_thread_stop {
+    if let Some(hook) = &config.on_thread_stop {
         hook();
     }
 }
@@ -106,7 +100,10 @@ impl Context {
             match task {
                 Some(task) => {
                     self.found_work();
-                    shared.metrics.inc(Writer::Owner(self.index), |s| &s.polls);
+                    shared
+                        .common
+                        .metrics
+                        .inc(Writer::Owner(self.index), |s| &s.polls);
                     task.run();
                     self.maintenance();
                 }
@@ -122,11 +119,12 @@ impl Context {
 
     fn next_local_or_global(&self) -> Option<Notified> {
         let shared = &*self.shared;
+        let config = &shared.common.config;
         self.with_core(|core| {
             // Eager polls count as ticks (see `advance_tick`).
             let (old, new) = advance_tick(&mut core.tick);
-            core.maintenance_due = crossed(old, new, shared.config.event_interval);
-            if crossed(old, new, shared.config.global_queue_interval) {
+            core.maintenance_due = crossed(old, new, config.event_interval);
+            if crossed(old, new, config.global_queue_interval) {
                 if let Some(task) = shared.steal_injector(&core.local) {
                     return Some(task);
                 }
@@ -167,7 +165,10 @@ impl Context {
                         .steal_batch_and_pop(&core.local)
                     {
                         Steal::Success(task) => {
-                            shared.metrics.inc(Writer::Owner(core.index), |s| &s.steals);
+                            shared
+                                .common
+                                .metrics
+                                .inc(Writer::Owner(core.index), |s| &s.steals);
                             return Some(task);
                         }
                         Steal::Retry => contended = true,
@@ -224,7 +225,10 @@ impl Context {
         if !has_work && !shared.is_shutdown() {
             // Wakes while parked go to the injector (the core is away).
             let core = self.core.borrow_mut().take();
-            shared.metrics.inc(Writer::Owner(index), |s| &s.parks);
+            shared
+                .common
+                .metrics
+                .inc(Writer::Owner(index), |s| &s.parks);
             parker.park(None);
             *self.core.borrow_mut() = core;
         }
@@ -240,13 +244,13 @@ pub(crate) fn schedule_local(
     task: Notified,
     placement: Placement,
 ) -> Option<Notified> {
-    scheduler_context::with(|ctx| {
-        let Some(SchedulerContext::MultiThread(cx)) = ctx else {
+    with_thread(|on| {
+        let Some(cx) = on
+            .and_then(ThreadRef::multi_thread)
+            .filter(|cx| Arc::ptr_eq(&cx.shared, shared))
+        else {
             return Some(task);
         };
-        if !Arc::ptr_eq(&cx.shared, shared) {
-            return Some(task);
-        }
         let mut core = cx.core.borrow_mut();
         let Some(core) = core.as_mut() else {
             return Some(task);

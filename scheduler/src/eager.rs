@@ -1,0 +1,150 @@
+//! Eager spawn, keen's main idea, in one place: the spawn modes, when a
+//! spawn may poll in place, the nesting limit, how eager polls count for
+//! fairness, and [`spawn`], the one route every spawn takes.
+//!
+//! # The protocol
+//! 1. A spawn in [`SpawnMode::Eager`] polls in place when all hold: the
+//!    runtime was built with `eager(true)`; the caller is one of this
+//!    scheduler's runtime threads (a worker; for current-thread, the thread
+//!    driving it in `block_on`); the eager nesting depth on this thread is
+//!    below `eager_depth` (so a chain of 10,000 nested spawns cannot
+//!    overflow the stack). Otherwise — and always in [`SpawnMode::Lazy`] —
+//!    the task is queued, first polled by the scheduler.
+//! 2. The eager poll (`spawn_eager` in `task/harness.rs`, the unsafe half
+//!    of the protocol) allocates the task once, installs the child's
+//!    context (id, task-locals, an empty poll slot: nothing the parent
+//!    keeps there leaks in), polls it under `catch_unwind` and puts
+//!    the parent's context back on every exit path.
+//! 3. `Ready`: the output goes to the join handle; with nothing else
+//!    referring to the task it is freed inside `spawn` and the handle holds
+//!    the output (`task/join.rs`). It never touched a run queue.
+//! 4. `Pending`: the task is promoted — bound to the owned-task list, its
+//!    scheduler stored, queued if it woke itself during the poll.
+//! 5. Only spawn is eager. A wake never polls inline: it always queues.
+//! 6. Fairness: one scheduler poll may run a chain of eager children, so
+//!    every eager poll counts as a scheduler tick ([`advance_tick`]) when
+//!    the scheduler decides whether the remote queue is due.
+//!
+//! The states an eager task goes through are in `task/state.rs`
+//! (`INITIAL_EAGER`), the user-facing consequences in `docs/eager.md`.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::context;
+use crate::flavors::common::Flavour;
+use crate::locals::Locals;
+use crate::metrics::Writer;
+use crate::task::{self, JoinHandle};
+
+/// How a spawn starts its task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpawnMode {
+    /// Polled in place until its first `Pending` where the rules allow
+    /// (see the module docs), else queued.
+    Eager,
+    /// Queued, first polled by the scheduler (tokio's `spawn`).
+    Lazy,
+}
+
+/// The per-thread eager state (in the crate's thread context): nesting
+/// depth, and eager polls not yet counted as scheduler ticks.
+#[derive(Clone, Copy)]
+pub(crate) struct EagerCount {
+    depth: u32,
+    polls: u32,
+}
+
+impl EagerCount {
+    pub(crate) const ZERO: EagerCount = EagerCount { depth: 0, polls: 0 };
+}
+
+/// Spawns `future` on `scheduler`: the one spawn route. `here` is the
+/// caller's metrics writer if it is one of `scheduler`'s runtime threads.
+#[inline]
+pub(crate) fn spawn<F, T>(
+    scheduler: &Arc<T>,
+    here: Option<Writer>,
+    mode: SpawnMode,
+    future: F,
+    locals: Locals,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    T: Flavour,
+{
+    let common = scheduler.common();
+    let writer = here.unwrap_or(Writer::Remote);
+    if mode == SpawnMode::Eager && common.config.eager && here.is_some() {
+        if let Some(_depth) = DepthGuard::try_enter(common.config.eager_depth) {
+            let (handle, completed) = task::spawn_eager(future, scheduler, locals);
+            if completed {
+                common.metrics.inc(writer, |s| &s.eager_completed);
+            } else {
+                common.metrics.inc(writer, |s| &s.promoted);
+            }
+            return handle;
+        }
+    }
+    common.metrics.inc(writer, |s| &s.spawned_lazy);
+    task::spawn_lazy(future, scheduler, locals)
+}
+
+/// One level of eager-spawn nesting on this thread while alive.
+struct DepthGuard(());
+
+impl DepthGuard {
+    /// Enters one more level if the depth stays within `limit`, counting
+    /// one eager poll.
+    #[inline]
+    fn try_enter(limit: u32) -> Option<DepthGuard> {
+        context::with(|c| {
+            let EagerCount { depth, polls } = c.eager.get();
+            (depth < limit).then(|| {
+                c.eager.set(EagerCount {
+                    depth: depth + 1,
+                    polls: polls.wrapping_add(1),
+                });
+                DepthGuard(())
+            })
+        })
+        .flatten()
+    }
+}
+
+impl Drop for DepthGuard {
+    #[inline]
+    fn drop(&mut self) {
+        context::with(|c| {
+            let EagerCount { depth, polls } = c.eager.get();
+            c.eager.set(EagerCount {
+                depth: depth - 1,
+                polls,
+            });
+        });
+    }
+}
+
+/// Advances a scheduler's tick by one poll plus every eager poll run on
+/// this thread since the last advance, and returns `(old, new)`. Fairness
+/// intervals count work this way: with eager spawn one scheduler poll can
+/// run a whole chain of nested tasks, and counting it as one tick starved
+/// the remote queue (checked every `global_queue_interval` ticks) ~30-fold.
+pub(crate) fn advance_tick(tick: &mut u32) -> (u32, u32) {
+    let eager = context::with(|c| {
+        let mut state = c.eager.get();
+        let polls = std::mem::take(&mut state.polls);
+        c.eager.set(state);
+        polls
+    })
+    .unwrap_or(0);
+    let old = *tick;
+    *tick = old.wrapping_add(1).wrapping_add(eager);
+    (old, *tick)
+}
+
+/// Whether a tick advance from `old` to `new` passed a multiple of
+/// `interval` (so the work due every `interval` ticks is due now).
+pub(crate) fn crossed(old: u32, new: u32, interval: u32) -> bool {
+    new < old || old / interval != new / interval
+}

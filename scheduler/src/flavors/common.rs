@@ -1,0 +1,118 @@
+//! What both schedulers keep alike, written once: the settings, the
+//! counters, the owned-task list, the unhandled-panic policy, and the steps
+//! of shutdown and of `block_on` that do not depend on the flavour.
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, Waker};
+
+use crate::config::Config;
+use crate::context::{Current, CurrentGuard};
+use crate::locals::Locals;
+use crate::metrics::{Metrics, MetricsSnapshot};
+use crate::panic_policy::PanicPolicy;
+use crate::task::{Header, Id, Notified, OwnedTasks, Placement, Schedule, Task};
+
+/// A flavour's shared state: an `Arc` of it is the [`Schedule`] its tasks
+/// hold, with the owned-task bookkeeping written once, here.
+pub(crate) trait Flavour: Send + Sync + 'static {
+    /// The part both flavours keep alike.
+    fn common(&self) -> &Common;
+    /// Queues a woken task where `placement` says.
+    fn schedule(self: &Arc<Self>, task: Notified, placement: Placement);
+    /// A panic no join handle will ever observe tripped the runtime's
+    /// policy (`UnhandledPanic::ShutdownRuntime`): make `block_on` see it.
+    fn unhandled_panic_tripped(self: &Arc<Self>);
+}
+
+impl<T: Flavour> Schedule for Arc<T> {
+    fn bind(&self, task: Task) -> Result<(), Task> {
+        self.common().owned.bind(task)
+    }
+
+    fn release(&self, task: NonNull<Header>) -> Option<Task> {
+        self.common().owned.remove(task)
+    }
+
+    fn schedule(&self, task: Notified, placement: Placement) {
+        Flavour::schedule(self, task, placement);
+    }
+
+    fn unhandled_panic(&self, id: Id, payload: &(dyn Any + Send)) {
+        if self.common().panic_policy.report(id, payload) {
+            self.unhandled_panic_tripped();
+        }
+    }
+}
+
+/// The part of a scheduler's shared state that is the same in both flavours.
+pub(crate) struct Common {
+    pub(crate) config: Config,
+    pub(crate) metrics: Metrics,
+    pub(crate) owned: OwnedTasks,
+    pub(crate) panic_policy: PanicPolicy,
+}
+
+impl Common {
+    /// `workers` metric slots.
+    pub(crate) fn new(config: Config, workers: usize) -> Common {
+        Common {
+            panic_policy: PanicPolicy::new(config.unhandled_panic),
+            config,
+            metrics: Metrics::new(workers),
+            owned: OwnedTasks::new(),
+        }
+    }
+
+    /// A copy of the counters.
+    pub(crate) fn metrics(&self) -> MetricsSnapshot {
+        self.metrics.snapshot(self.owned.len())
+    }
+
+    /// The first step of shutdown, inside the scheduler's thread context:
+    /// close the owned-task list and drop every task's future, once. The
+    /// flavour then drops its queued wakes and shuts its driver down.
+    pub(crate) fn shut_down_tasks(&self) {
+        for task in self.owned.close_and_take_all() {
+            task.shutdown();
+        }
+    }
+}
+
+/// A `block_on` root future with its task-locals: polled with those
+/// locals installed (so `task_local!` works in it and it counts as being in
+/// `block_on`), like a task but with no id.
+pub(crate) struct Root<'a, F> {
+    future: Pin<&'a mut F>,
+    locals: UnsafeCell<Locals>,
+}
+
+impl<'a, F: Future> Root<'a, F> {
+    pub(crate) fn new(future: Pin<&'a mut F>) -> Root<'a, F> {
+        Root {
+            future,
+            locals: UnsafeCell::new(Locals::new()),
+        }
+    }
+
+    pub(crate) fn poll(&mut self, waker: &Waker) -> Poll<F::Output> {
+        let _current = CurrentGuard::enter(Current::task(None, &self.locals));
+        self.future
+            .as_mut()
+            .poll(&mut TaskContext::from_waker(waker))
+    }
+
+    /// Polls until ready; see [`poll_until_ready`](crate::park::poll_until_ready).
+    pub(crate) fn poll_until_ready(
+        &mut self,
+        waker: &Waker,
+        check: impl FnMut(),
+        wait: impl FnMut(),
+    ) -> F::Output {
+        crate::park::poll_until_ready(|| self.poll(waker), check, wait)
+    }
+}
