@@ -10,11 +10,13 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Waker};
 
+use super::{ThreadRef, enter};
 use crate::config::Config;
 use crate::context::{Current, CurrentGuard};
 use crate::locals::Locals;
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::panic_policy::PanicPolicy;
+use crate::park::SharedDriver;
 use crate::task::{Header, Id, Notified, OwnedTasks, Placement, Schedule, Task};
 
 /// A flavour's shared state: an `Arc` of it is the [`Schedule`] its tasks
@@ -73,13 +75,19 @@ impl Common {
         self.metrics.snapshot(self.owned.len())
     }
 
-    /// The first step of shutdown, inside the scheduler's thread context:
-    /// close the owned-task list and drop every task's future, once. The
-    /// flavour then drops its queued wakes and shuts its driver down.
-    pub(crate) fn shut_down_tasks(&self) {
-        for task in self.owned.close_and_take_all() {
-            task.shutdown();
-        }
+    /// The shutdown tail both flavours share, once their threads have
+    /// stopped: inside the scheduler's thread context `on`, close the
+    /// owned-task list and drop every task's future, once; then `drain` the
+    /// flavour's queues (the wakes left are of completed tasks); then, out
+    /// of the context, shut the driver down.
+    pub(crate) fn shut_down(&self, on: ThreadRef<'_>, drain: impl FnOnce(), driver: &SharedDriver) {
+        enter(on, || {
+            for task in self.owned.close_and_take_all() {
+                task.shutdown();
+            }
+            drain();
+        });
+        driver.shutdown();
     }
 }
 

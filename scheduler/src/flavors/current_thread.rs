@@ -113,9 +113,7 @@ impl CurrentThread {
             shared: self.shared.clone(),
             core: RefCell::new(Some(core)),
         };
-        enter(ThreadRef::CurrentThread(&cx), || {
-            shared.common.shut_down_tasks();
-            // Drop queued wakes; their tasks are complete now.
+        let drain = || {
             while cx.next_task().is_some() {}
             let remote = {
                 let mut remote = shared.remote.lock();
@@ -123,8 +121,11 @@ impl CurrentThread {
                 std::mem::take(&mut remote.tasks)
             };
             drop(remote);
-        });
-        shared.parker.shared_driver().shutdown();
+        };
+        let driver = shared.parker.shared_driver();
+        shared
+            .common
+            .shut_down(ThreadRef::CurrentThread(&cx), drain, driver);
     }
 
     /// The core, for shutdown: at once if no thread drives the scheduler;

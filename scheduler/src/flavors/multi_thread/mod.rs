@@ -154,8 +154,7 @@ impl MultiThread {
                 let _ = handle.join();
             }
         }
-        enter(ThreadRef::MultiThreadBlockOn, || {
-            shared.common.shut_down_tasks();
+        let drain = || {
             shared.injector_closed.store(true, SeqCst);
             shared.drain_injector();
             let cores = std::mem::take(&mut *shared.cores.lock());
@@ -163,8 +162,10 @@ impl MultiThread {
                 drop(core.lifo.take());
                 while core.local.pop().is_some() {}
             }
-        });
-        shared.driver.shutdown();
+        };
+        shared
+            .common
+            .shut_down(ThreadRef::MultiThreadBlockOn, drain, &shared.driver);
     }
 }
 
