@@ -480,3 +480,43 @@ fn eager_chains_count_toward_remote_queue_fairness() {
         "remote tasks waited for {waited} eager polls"
     );
 }
+
+/// From the body of `block_on` itself (the body of `main` and of most
+/// tests), `spawn` behaves the same on both flavours: eager where the
+/// runtime is, the child's first step on the calling thread before `spawn`
+/// returns, and the rest of a child that suspends on a worker (multi-thread)
+/// or on this thread (current-thread). With `eager(false)` it is queued.
+#[test]
+fn spawn_from_block_on_is_eager_on_both_flavours() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let me = std::thread::current().id();
+        rt.block_on(async move {
+            let ready = keen::spawn(async { 7 });
+            assert_eq!(ready.is_finished(), cfg.eager, "{cfg}");
+            assert_eq!(ready.await.unwrap(), 7);
+
+            let first = Arc::new(Mutex::new(None));
+            let seen = first.clone();
+            let child = keen::spawn(async move {
+                *seen.lock().unwrap() = Some(std::thread::current().id());
+                keen::task::yield_now().await;
+                std::thread::current().id()
+            });
+            let ran_inside_spawn = first.lock().unwrap().is_some();
+            assert_eq!(
+                ran_inside_spawn, cfg.eager,
+                "{cfg}: first step inside spawn"
+            );
+            let resumed_on = child.await.unwrap();
+            if cfg.eager {
+                assert_eq!(*first.lock().unwrap(), Some(me), "{cfg}");
+            }
+            if cfg.is_multi_thread() {
+                assert_ne!(resumed_on, me, "{cfg}: resumed by a worker");
+            } else {
+                assert_eq!(resumed_on, me, "{cfg}");
+            }
+        });
+    });
+}

@@ -5,8 +5,8 @@
 //! # The protocol
 //! 1. A spawn in [`SpawnMode::Eager`] polls in place when all hold: the
 //!    runtime was built with `eager(true)`; the caller is one of this
-//!    scheduler's runtime threads (a worker; for current-thread, the thread
-//!    driving it in `block_on`); the eager nesting depth on this thread is
+//!    scheduler's runtime threads (a worker, or the thread inside its
+//!    `block_on`, on both flavours); the eager nesting depth on this thread is
 //!    below `eager_depth` (so a chain of 10,000 nested spawns cannot
 //!    overflow the stack). Otherwise — and always in [`SpawnMode::Lazy`] —
 //!    the task is queued, first polled by the scheduler.

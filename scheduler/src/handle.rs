@@ -110,8 +110,9 @@ impl Handle {
         }
     }
 
-    /// Whether the calling thread is one of this scheduler's workers right
-    /// now (for current-thread: the thread driving it in `block_on`).
+    /// Whether the calling thread is one of this scheduler's runtime
+    /// threads right now, where `spawn` may be eager: a worker, or the
+    /// thread inside its `block_on` (on both flavours).
     pub fn is_runtime_thread(&self) -> bool {
         self.shared.runtime_thread().is_some()
     }

@@ -81,11 +81,16 @@ impl Builder {
     ///
     /// ```
     /// let rt = keen::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
-    /// let threads = rt.block_on(async {
-    ///     let a = rt.spawn(async { std::thread::current().id() });
+    /// let (first, later) = rt.block_on(async {
+    ///     let a = rt.spawn(async {
+    ///         let first = std::thread::current().id(); // eager: on this thread
+    ///         keen::task::yield_now().await;
+    ///         (first, std::thread::current().id()) // resumed by a worker
+    ///     });
     ///     a.await.unwrap()
     /// });
-    /// assert_ne!(threads, std::thread::current().id());
+    /// assert_eq!(first, std::thread::current().id());
+    /// assert_ne!(later, std::thread::current().id());
     /// ```
     #[track_caller]
     pub fn worker_threads(&mut self, n: usize) -> &mut Self {

@@ -32,16 +32,11 @@ use keen_scheduler::Scheduler;
 /// ```
 /// let rt = keen::Runtime::new().unwrap();
 /// let out = rt.block_on(async {
-///     // From `block_on` on a multi-thread runtime: queued to a worker.
-///     keen::spawn(async {
-///         // On a worker: polled in place, and ready in its first poll, so
-///         // finished before `spawn` returned.
-///         let child = keen::spawn(async { "eager" });
-///         assert!(child.is_finished());
-///         child.await.unwrap()
-///     })
-///     .await
-///     .unwrap()
+///     // From `block_on` (on either flavour) or a worker: polled in place,
+///     // and ready in its first poll, so finished before `spawn` returned.
+///     let child = keen::spawn(async { "eager" });
+///     assert!(child.is_finished());
+///     child.await.unwrap()
 /// });
 /// assert_eq!(out, "eager");
 /// ```

@@ -156,9 +156,14 @@ pub(crate) enum ThreadRef<'a> {
     CurrentThread(&'a current_thread::Context),
     /// A worker of a multi-thread scheduler.
     MultiThread(&'a multi_thread::Context),
-    /// A thread inside a multi-thread runtime's `block_on` (not a worker:
-    /// recorded so a nested `block_on` is refused).
-    MultiThreadBlockOn,
+    /// The thread inside a multi-thread runtime's `block_on`: not a worker
+    /// (its wakes go to the injector), but it spawns eagerly, as the thread
+    /// inside a current-thread `block_on` does.
+    MultiThreadBlockOn(&'a Arc<multi_thread::Shared>),
+    /// The thread shutting a multi-thread runtime down, while it drops the
+    /// tasks: a spawn from a destructor there is queued (and dropped), never
+    /// polled.
+    MultiThreadShutdown,
 }
 
 impl<'a> ThreadRef<'a> {
@@ -185,7 +190,13 @@ impl<'a> ThreadRef<'a> {
                 Some(Spawner(SpawnerKind::CurrentThread(&cx.shared)))
             }
             ThreadRef::MultiThread(cx) if Arc::as_ptr(&cx.shared).addr() == scheduler_id => {
-                Some(Spawner(SpawnerKind::MultiThread(&cx.shared, cx.index)))
+                Some(Spawner(SpawnerKind::MultiThread(
+                    &cx.shared,
+                    Writer::Owner(cx.index),
+                )))
+            }
+            ThreadRef::MultiThreadBlockOn(shared) if Arc::as_ptr(shared).addr() == scheduler_id => {
+                Some(Spawner(SpawnerKind::MultiThread(shared, Writer::Remote)))
             }
             _ => None,
         }
@@ -198,7 +209,8 @@ impl<'a> ThreadRef<'a> {
 pub(crate) enum OnThread {
     CurrentThread(NonNull<current_thread::Context>),
     MultiThread(NonNull<multi_thread::Context>),
-    MultiThreadBlockOn,
+    MultiThreadBlockOn(NonNull<Arc<multi_thread::Shared>>),
+    MultiThreadShutdown,
 }
 
 /// Runs `f` with `on` as the scheduler this thread runs; restores the
@@ -214,7 +226,10 @@ pub(crate) fn enter<R>(on: ThreadRef<'_>, f: impl FnOnce() -> R) -> R {
     let on = match on {
         ThreadRef::CurrentThread(cx) => OnThread::CurrentThread(NonNull::from(cx)),
         ThreadRef::MultiThread(cx) => OnThread::MultiThread(NonNull::from(cx)),
-        ThreadRef::MultiThreadBlockOn => OnThread::MultiThreadBlockOn,
+        ThreadRef::MultiThreadBlockOn(shared) => {
+            OnThread::MultiThreadBlockOn(NonNull::from(shared))
+        }
+        ThreadRef::MultiThreadShutdown => OnThread::MultiThreadShutdown,
     };
     let prev = context::with(|c| c.scheduler.replace(Some(on))).flatten();
     let _reset = Reset(prev);
@@ -232,7 +247,8 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(Option<ThreadRef<'_>>) -> R) -> R {
         match on {
             OnThread::CurrentThread(cx) => ThreadRef::CurrentThread(cx.as_ref()),
             OnThread::MultiThread(cx) => ThreadRef::MultiThread(cx.as_ref()),
-            OnThread::MultiThreadBlockOn => ThreadRef::MultiThreadBlockOn,
+            OnThread::MultiThreadBlockOn(shared) => ThreadRef::MultiThreadBlockOn(shared.as_ref()),
+            OnThread::MultiThreadShutdown => ThreadRef::MultiThreadShutdown,
         }
     });
     f(on)
@@ -251,8 +267,9 @@ pub struct Spawner<'a>(SpawnerKind<'a>);
 #[derive(Clone, Copy)]
 enum SpawnerKind<'a> {
     CurrentThread(&'a Arc<current_thread::Shared>),
-    /// The worker's index, its metrics slot.
-    MultiThread(&'a Arc<multi_thread::Shared>, usize),
+    /// With the caller's metrics slot: a worker's own, or the shared one
+    /// for the thread inside `block_on`.
+    MultiThread(&'a Arc<multi_thread::Shared>, Writer),
 }
 
 impl std::fmt::Debug for Spawner<'_> {
@@ -275,8 +292,8 @@ impl Spawner<'_> {
             SpawnerKind::CurrentThread(s) => {
                 eager::spawn(s, Some(Writer::Owner(0)), mode, future, locals)
             }
-            SpawnerKind::MultiThread(s, index) => {
-                eager::spawn(s, Some(Writer::Owner(index)), mode, future, locals)
+            SpawnerKind::MultiThread(s, writer) => {
+                eager::spawn(s, Some(writer), mode, future, locals)
             }
         }
     }

@@ -165,7 +165,7 @@ impl MultiThread {
         };
         shared
             .common
-            .shut_down(ThreadRef::MultiThreadBlockOn, drain, &shared.driver);
+            .shut_down(ThreadRef::MultiThreadShutdown, drain, &shared.driver);
     }
 }
 
@@ -188,7 +188,7 @@ impl Shared {
             .register(Parker::new(SharedDriver::private(activity.clone())));
         let parker = waiter.parker();
         let waker = Waker::from(Arc::new(ParkerWaker(parker.clone())));
-        enter(ThreadRef::MultiThreadBlockOn, || {
+        enter(ThreadRef::MultiThreadBlockOn(self), || {
             root.poll_until_ready(
                 &waker,
                 || self.common.panic_policy.check(),
@@ -237,14 +237,20 @@ impl Shared {
         }
     }
 
-    /// If this thread is one of this scheduler's workers (the only threads
-    /// where `spawn` may poll eagerly), its metrics writer. A thread inside
-    /// this scheduler's `block_on` is not a worker: it spawns lazily.
+    /// If this thread is one of this scheduler's runtime threads (where
+    /// `spawn` may poll eagerly), its metrics writer: a worker's own slot,
+    /// or the shared one for the thread inside this scheduler's `block_on`
+    /// (eager like current-thread's; not a worker, so its wakes go to the
+    /// injector).
     pub(crate) fn runtime_thread(self: &Arc<Self>) -> Option<Writer> {
-        with_thread(|on| {
-            on.and_then(ThreadRef::multi_thread)
-                .filter(|cx| Arc::ptr_eq(&cx.shared, self))
-                .map(|cx| Writer::Owner(cx.index))
+        with_thread(|on| match on? {
+            ThreadRef::MultiThread(cx) if Arc::ptr_eq(&cx.shared, self) => {
+                Some(Writer::Owner(cx.index))
+            }
+            ThreadRef::MultiThreadBlockOn(shared) if Arc::ptr_eq(shared, self) => {
+                Some(Writer::Remote)
+            }
+            _ => None,
         })
     }
 
