@@ -520,3 +520,51 @@ fn spawn_from_block_on_is_eager_on_both_flavours() {
         });
     });
 }
+
+/// The thread inside a multi-thread `block_on` hands tasks that eager
+/// children scheduled to the workers in bursts. A wake made by the root
+/// future itself must reach a worker at once: here the root blocks its
+/// thread (a std channel, no `.await`) until a child it woke has run on a
+/// worker. Held, that wake would deadlock. Also: children that woke
+/// themselves inside a parent's eager step all run (none left in a burst).
+#[test]
+fn block_on_wakes_reach_the_workers_while_the_root_blocks() {
+    for cfg in EAGER.iter().filter(|c| c.is_multi_thread()) {
+        let rt = cfg.build();
+        rt.block_on(async {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let (trigger, signal) = signal();
+            let child = keen::spawn(async move {
+                signal.await; // pending in its eager step
+                tx.send(std::thread::current().id()).unwrap();
+            });
+            trigger.fire(); // a wake from the root, at depth 0
+            let ran_on = rx
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .expect("the woken child never reached a worker");
+            assert_ne!(ran_on, std::thread::current().id());
+            child.await.unwrap();
+
+            let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let parent = {
+                let done = done.clone();
+                keen::spawn(async move {
+                    let children: Vec<_> = (0..1_000)
+                        .map(|_| {
+                            let done = done.clone();
+                            keen::spawn(async move {
+                                keen::task::yield_now().await;
+                                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            })
+                        })
+                        .collect();
+                    for c in children {
+                        c.await.unwrap();
+                    }
+                })
+            };
+            parent.await.unwrap();
+            assert_eq!(done.load(std::sync::atomic::Ordering::SeqCst), 1_000);
+        });
+    }
+}

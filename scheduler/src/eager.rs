@@ -48,15 +48,37 @@ pub enum SpawnMode {
 }
 
 /// The per-thread eager state (in the crate's thread context): nesting
-/// depth, and eager polls not yet counted as scheduler ticks.
+/// depth, eager polls not yet counted as scheduler ticks, and whether the
+/// thread holds tasks to hand over when the outermost eager spawn returns
+/// (the multi-thread `block_on` outbox).
 #[derive(Clone, Copy)]
 pub(crate) struct EagerCount {
     depth: u32,
     polls: u32,
+    held: bool,
 }
 
 impl EagerCount {
-    pub(crate) const ZERO: EagerCount = EagerCount { depth: 0, polls: 0 };
+    pub(crate) const ZERO: EagerCount = EagerCount {
+        depth: 0,
+        polls: 0,
+        held: false,
+    };
+}
+
+/// Whether an eager spawn is running on this thread right now.
+pub(crate) fn in_eager_spawn() -> bool {
+    context::with(|c| c.eager.get().depth > 0).unwrap_or(false)
+}
+
+/// Asks for [`flavors::release_held`](crate::flavors::release_held) to be
+/// called when the outermost eager spawn on this thread returns.
+pub(crate) fn release_held_at_outermost_return() {
+    context::with(|c| {
+        let mut count = c.eager.get();
+        count.held = true;
+        c.eager.set(count);
+    });
 }
 
 /// Spawns `future` on `scheduler`: the one spawn route. `here` is the
@@ -99,11 +121,12 @@ impl DepthGuard {
     #[inline]
     fn try_enter(limit: u32) -> Option<DepthGuard> {
         context::with(|c| {
-            let EagerCount { depth, polls } = c.eager.get();
-            (depth < limit).then(|| {
+            let count = c.eager.get();
+            (count.depth < limit).then(|| {
                 c.eager.set(EagerCount {
-                    depth: depth + 1,
-                    polls: polls.wrapping_add(1),
+                    depth: count.depth + 1,
+                    polls: count.polls.wrapping_add(1),
+                    held: count.held,
                 });
                 DepthGuard(())
             })
@@ -115,13 +138,19 @@ impl DepthGuard {
 impl Drop for DepthGuard {
     #[inline]
     fn drop(&mut self) {
-        context::with(|c| {
-            let EagerCount { depth, polls } = c.eager.get();
-            c.eager.set(EagerCount {
-                depth: depth - 1,
-                polls,
-            });
+        let release = context::with(|c| {
+            let mut count = c.eager.get();
+            count.depth -= 1;
+            let release = count.depth == 0 && count.held;
+            if release {
+                count.held = false;
+            }
+            c.eager.set(count);
+            release
         });
+        if release == Some(true) {
+            crate::flavors::release_held();
+        }
     }
 }
 

@@ -159,7 +159,7 @@ pub(crate) enum ThreadRef<'a> {
     /// The thread inside a multi-thread runtime's `block_on`: not a worker
     /// (its wakes go to the injector), but it spawns eagerly, as the thread
     /// inside a current-thread `block_on` does.
-    MultiThreadBlockOn(&'a Arc<multi_thread::Shared>),
+    MultiThreadBlockOn(&'a multi_thread::BlockOn),
     /// The thread shutting a multi-thread runtime down, while it drops the
     /// tasks: a spawn from a destructor there is queued (and dropped), never
     /// polled.
@@ -195,8 +195,11 @@ impl<'a> ThreadRef<'a> {
                     Writer::Owner(cx.index),
                 )))
             }
-            ThreadRef::MultiThreadBlockOn(shared) if Arc::as_ptr(shared).addr() == scheduler_id => {
-                Some(Spawner(SpawnerKind::MultiThread(shared, Writer::Remote)))
+            ThreadRef::MultiThreadBlockOn(cx) if Arc::as_ptr(&cx.shared).addr() == scheduler_id => {
+                Some(Spawner(SpawnerKind::MultiThread(
+                    &cx.shared,
+                    Writer::Remote,
+                )))
             }
             _ => None,
         }
@@ -209,7 +212,7 @@ impl<'a> ThreadRef<'a> {
 pub(crate) enum OnThread {
     CurrentThread(NonNull<current_thread::Context>),
     MultiThread(NonNull<multi_thread::Context>),
-    MultiThreadBlockOn(NonNull<Arc<multi_thread::Shared>>),
+    MultiThreadBlockOn(NonNull<multi_thread::BlockOn>),
     MultiThreadShutdown,
 }
 
@@ -226,9 +229,7 @@ pub(crate) fn enter<R>(on: ThreadRef<'_>, f: impl FnOnce() -> R) -> R {
     let on = match on {
         ThreadRef::CurrentThread(cx) => OnThread::CurrentThread(NonNull::from(cx)),
         ThreadRef::MultiThread(cx) => OnThread::MultiThread(NonNull::from(cx)),
-        ThreadRef::MultiThreadBlockOn(shared) => {
-            OnThread::MultiThreadBlockOn(NonNull::from(shared))
-        }
+        ThreadRef::MultiThreadBlockOn(cx) => OnThread::MultiThreadBlockOn(NonNull::from(cx)),
         ThreadRef::MultiThreadShutdown => OnThread::MultiThreadShutdown,
     };
     let prev = context::with(|c| c.scheduler.replace(Some(on))).flatten();
@@ -247,11 +248,22 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(Option<ThreadRef<'_>>) -> R) -> R {
         match on {
             OnThread::CurrentThread(cx) => ThreadRef::CurrentThread(cx.as_ref()),
             OnThread::MultiThread(cx) => ThreadRef::MultiThread(cx.as_ref()),
-            OnThread::MultiThreadBlockOn(shared) => ThreadRef::MultiThreadBlockOn(shared.as_ref()),
+            OnThread::MultiThreadBlockOn(cx) => ThreadRef::MultiThreadBlockOn(cx.as_ref()),
             OnThread::MultiThreadShutdown => ThreadRef::MultiThreadShutdown,
         }
     });
     f(on)
+}
+
+/// Hands over the tasks this thread held during its eager spawns (the
+/// multi-thread `block_on` outbox); called when the outermost one returns.
+#[cold]
+pub(crate) fn release_held() {
+    with_thread(|on| {
+        if let Some(ThreadRef::MultiThreadBlockOn(cx)) = on {
+            cx.flush();
+        }
+    });
 }
 
 /// Whether this thread is running any keen scheduler.
