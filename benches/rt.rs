@@ -34,8 +34,8 @@
 //! - The busy tasks check a stop flag (tokio's current-thread one has none),
 //!   so each runtime is idle again before the next one is measured.
 //! - Every spawn from inside the runtime is the runtime's plain `spawn`:
-//!   eager on keen where keen is eager (inside tasks; and in a current-thread
-//!   `block_on`, whose thread is its worker), queued everywhere else. A chain
+//!   eager on keen where keen is eager (inside tasks, and in `block_on` on
+//!   both flavours), queued everywhere else. A chain
 //!   of eager spawns nests in place up to keen's depth limit (32), then queues
 //!   (`docs/eager.md`), which is what keeps `chained_spawn` and the busy
 //!   chains from growing the stack.
