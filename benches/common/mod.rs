@@ -58,3 +58,30 @@ macro_rules! time_in_task {
 }
 #[allow(unused_imports, reason = "see the macro")]
 pub(crate) use time_in_task;
+
+/// Drives `future` on the calling thread, parking between polls: how a
+/// plain thread waits for a task or a timer of a runtime it is not part of.
+/// The same for every runtime, so it costs them all alike.
+#[allow(dead_code, reason = "used by the call-site benches only")]
+pub fn park_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
+    }
+}
