@@ -372,7 +372,7 @@ fn pair_up(estimates: &[Estimate]) -> Vec<Pair> {
     pairs
 }
 
-/// The target of a pair (issues 7 and 15): (description, met?).
+/// The target of a pair (issues 7, 15 and 17): (description, met?).
 fn target(pair: &Pair) -> Option<(&'static str, bool)> {
     let g = pair.group.as_str();
     let r = pair.ratio();
@@ -389,6 +389,15 @@ fn target(pair: &Pair) -> Option<(&'static str, bool)> {
     }
     let (text, min) = if g == "io_echo_64" || g == "io_connect" {
         ("≥ 1.2× tokio", 1.2)
+    } else if g.ends_with("@thread") {
+        // Issue 17: from a plain thread through a Handle.
+        ("≥ 1.5× tokio", 1.5)
+    } else if g.starts_with("spawn_yield@") {
+        ("≥ 1.5× tokio", 1.5)
+    } else if g.starts_with("timeout_cancel@") {
+        ("≥ 2× tokio", 2.0)
+    } else if g.starts_with("gather/") {
+        ("≥ 3× tokio", 3.0)
     } else if g.contains("spawn_ready") {
         ("≥ 5× tokio", 5.0)
     } else if g.contains("spawn_many") {
