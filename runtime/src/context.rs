@@ -51,6 +51,14 @@ pub(crate) fn with_time<R>(f: impl FnOnce(Option<&Arc<TimeShared>>) -> R) -> R {
     }
 }
 
+/// The current runtime's I/O reactor handle (`None` outside a runtime).
+pub(crate) fn io_handle() -> Option<Arc<crate::io::IoHandle>> {
+    CURRENT
+        .try_with(|c| c.borrow().as_ref().map(|h| h.inner.io.clone()))
+        .ok()
+        .flatten()
+}
+
 /// Makes `handle` current on this thread for the guard's lifetime.
 pub(crate) fn enter(handle: Handle) -> EnterGuard {
     let prev = replace_current(Some(handle));

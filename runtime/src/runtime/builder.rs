@@ -10,6 +10,7 @@ use keen_scheduler::{Config, Scheduler, UnhandledPanic};
 use super::{Handle, Runtime};
 use crate::blocking::{BlockingConfig, BlockingPool};
 use crate::context;
+use crate::io::IoDriver;
 use crate::runtime::handle::HandleInner;
 use crate::time::driver::TimeDriver;
 
@@ -296,7 +297,9 @@ impl Builder {
         config.on_thread_start = Some(start.clone());
         config.on_thread_stop = Some(stop.clone());
 
-        let driver = TimeDriver::new(self.start_paused);
+        let io_driver = IoDriver::new()?;
+        let io = io_driver.handle().clone();
+        let driver = TimeDriver::new(self.start_paused, io_driver);
         let time = driver.shared().clone();
         let driver = Box::new(driver);
         let scheduler = match self.kind {
@@ -316,6 +319,7 @@ impl Builder {
                 scheduler: scheduler.handle(),
                 blocking: blocking.spawner(),
                 time,
+                io,
             }),
         };
         let _ = slot.set(Arc::downgrade(&handle.inner));

@@ -12,6 +12,7 @@ use keen_scheduler::{Flavor, Handle as SchedulerHandle};
 
 use crate::blocking::BlockingSpawner;
 use crate::context::{self, EnterGuard};
+use crate::io::IoHandle;
 use crate::runtime::RuntimeMetrics;
 use crate::time::driver::TimeShared;
 
@@ -38,6 +39,7 @@ pub(crate) struct HandleInner {
     pub(crate) scheduler: SchedulerHandle,
     pub(crate) blocking: BlockingSpawner,
     pub(crate) time: Arc<TimeShared>,
+    pub(crate) io: Arc<IoHandle>,
 }
 
 /// Message of the panic raised by spawning outside any runtime.
