@@ -98,6 +98,12 @@ macro_rules! impl_stream {
 
             /// Borrowed halves: read in one task while writing in another,
             /// without an `Arc`.
+            ///
+            /// With `keen::io::AsyncReadExt` in scope, method syntax
+            /// (`stream.split()`) picks futures-util's consuming
+            /// `AsyncReadExt::split` (a by-value method wins over this
+            /// `&mut self` one); call it by path, `TcpStream::split(&mut
+            /// stream)`, or use [`into_split`](Self::into_split).
             pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
                 (
                     $crate::net::split::ReadHalf(self),
