@@ -67,7 +67,11 @@ pub use futures_util::io::{
 pub use std::io::{Error, ErrorKind, IoSlice, IoSliceMut, Result, SeekFrom};
 
 #[cfg(all(test, loom))]
-pub(crate) use {registrations::Registrations, scheduled_io::ScheduledIo, state::State};
+pub(crate) use {
+    registrations::Registrations,
+    scheduled_io::ScheduledIo,
+    state::{ReadyEvent, Snapshot, State},
+};
 
 /// `send` without SIGPIPE, for the stream macros in `net`.
 pub(crate) use nosignal::send as nosignal_send;
