@@ -39,7 +39,9 @@
 mod blocking;
 mod context;
 pub mod group;
+pub mod io;
 mod loom;
+pub mod net;
 pub mod patterns;
 pub mod runtime;
 pub mod scope;
@@ -50,6 +52,10 @@ pub mod time;
 #[cfg(all(test, loom))]
 #[path = "../tests/loom_semaphore.rs"]
 mod loom_semaphore;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_io.rs"]
+mod loom_io;
 
 use std::future::Future;
 

@@ -25,6 +25,14 @@ pub trait Driver: Send + 'static {
     fn park(&mut self, timeout: Option<Duration>);
     /// A handle that wakes a `park` in progress (or the next one).
     fn unparker(&self) -> Unparker;
+    /// Processes the driver's events without blocking and says whether
+    /// there were any (an I/O reactor: readiness already in the kernel).
+    /// A driver stacked above uses it to tell "nothing can happen" from
+    /// "something just did" (a paused clock must not jump past work).
+    fn poll_now(&mut self) -> bool {
+        self.park(Some(Duration::ZERO));
+        false
+    }
     /// Called once at runtime shutdown, after every task was dropped.
     fn shutdown(&mut self) {}
     /// The busy count this driver reads, if it cares (a paused clock does);

@@ -10,6 +10,7 @@ use keen_scheduler::{Config, Scheduler, UnhandledPanic};
 use super::{Handle, Runtime};
 use crate::blocking::{BlockingConfig, BlockingPool};
 use crate::context;
+use crate::io::IoDriver;
 use crate::runtime::handle::HandleInner;
 use crate::time::driver::TimeDriver;
 
@@ -301,7 +302,12 @@ impl Builder {
         config.on_thread_start = Some(start.clone());
         config.on_thread_stop = Some(stop.clone());
 
-        let driver = TimeDriver::new(self.start_paused);
+        let io_driver = IoDriver::new()?;
+        let io = io_driver.handle().clone();
+        // The driver stack, top down: time over the I/O reactor (which
+        // blocks in `epoll_wait`); each knows the one below only as a
+        // `park::Driver`.
+        let driver = TimeDriver::new(self.start_paused, Box::new(io_driver));
         let time = driver.shared().clone();
         let driver = Box::new(driver);
         let scheduler = match self.kind {
@@ -321,6 +327,7 @@ impl Builder {
                 scheduler: scheduler.handle(),
                 blocking: blocking.spawner(),
                 time,
+                io,
             }),
         };
         let _ = slot.set(Arc::downgrade(&handle.inner));

@@ -12,6 +12,7 @@ use keen_scheduler::{Flavor, Handle as SchedulerHandle, SpawnMode};
 
 use crate::blocking::BlockingSpawner;
 use crate::context::{self, EnterGuard};
+use crate::io::IoHandle;
 use crate::runtime::RuntimeMetrics;
 use crate::time::driver::TimeShared;
 
@@ -38,6 +39,7 @@ pub(crate) struct HandleInner {
     pub(crate) scheduler: SchedulerHandle,
     pub(crate) blocking: BlockingSpawner,
     pub(crate) time: Arc<TimeShared>,
+    pub(crate) io: Arc<IoHandle>,
 }
 
 /// Message of the panic raised by spawning outside any runtime.
@@ -209,6 +211,11 @@ impl Handle {
     /// The runtime's timers.
     pub(crate) fn time(&self) -> &Arc<TimeShared> {
         &self.inner.time
+    }
+
+    /// The runtime's I/O reactor.
+    pub(crate) fn io(&self) -> &Arc<IoHandle> {
+        &self.inner.io
     }
 }
 

@@ -24,7 +24,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use keen_scheduler::activity::{Activity, WakeCheck};
-use keen_scheduler::park::{Driver, ParkThread, Unparker};
+use keen_scheduler::park::{Driver, Unparker};
 use keen_timer_wheel::{TimerKey, Wheel};
 use parking_lot::Mutex;
 
@@ -231,15 +231,16 @@ impl fmt::Debug for TimeShared {
     }
 }
 
-/// The runtime's [`Driver`]: timers over a thread parker.
+/// The runtime's [`Driver`]: timers over the driver below it — in a
+/// runtime the I/O reactor, which blocks in `epoll_wait` (time → I/O →
+/// thread park). The timer driver knows it only as a [`Driver`].
 pub(crate) struct TimeDriver {
     shared: Arc<TimeShared>,
-    park: ParkThread,
+    park: Box<dyn Driver>,
 }
 
 impl TimeDriver {
-    pub(crate) fn new(start_paused: bool) -> TimeDriver {
-        let park = ParkThread::new();
+    pub(crate) fn new(start_paused: bool, park: Box<dyn Driver>) -> TimeDriver {
         let unparker = park.unparker();
         let shared = Arc::new_cyclic(|me: &Weak<TimeShared>| {
             let me = me.clone();
@@ -273,10 +274,17 @@ impl Driver for TimeDriver {
         let clock = &shared.clock;
         shared.process(clock.now_tick());
         if timeout == Some(Duration::ZERO) {
+            // A busy thread's maintenance turn: poll I/O without blocking.
+            self.park.park(timeout);
             return;
         }
         if clock.is_paused() {
             if shared.activity.is_idle() {
+                // Readiness already in the kernel is work, not idleness:
+                // only a turn that found no I/O event may jump the clock.
+                if self.park.poll_now() {
+                    return;
+                }
                 // Every thread is parked and no wake is in flight: nothing
                 // but a timer can happen next, so jump to it.
                 if let Some(next) = shared.next_expiration() {
@@ -321,6 +329,7 @@ impl Driver for TimeDriver {
     /// it. Nothing that waits on a timer of this runtime can
     /// hang past its shutdown.
     fn shutdown(&mut self) {
+        self.park.shutdown();
         self.shared.shutdown.store(true, SeqCst);
         let wakers: Vec<_> = {
             let mut wheel = self.shared.wheel.lock();
@@ -342,11 +351,12 @@ mod tests {
     use std::thread::{self, JoinHandle};
 
     use super::*;
+    use keen_scheduler::park::ParkThread;
 
     /// Parks a fresh real-clock driver on its own thread, as an idle worker
     /// would. The receiver gets a message when that park returns.
     fn parked_driver() -> (Arc<TimeShared>, Receiver<()>, JoinHandle<TimeDriver>) {
-        let mut driver = TimeDriver::new(false);
+        let mut driver = TimeDriver::new(false, Box::new(ParkThread::new()));
         let shared = driver.shared().clone();
         let (returned, rx) = mpsc::channel();
         let thread = thread::spawn(move || {

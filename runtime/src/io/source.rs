@@ -1,0 +1,157 @@
+//! `IoSource<E>`: a mio source registered with the current runtime's
+//! reactor — what every keen socket is built on. It owns the source, removes
+//! it from epoll before closing it (or handing it back with
+//! [`into_inner`](IoSource::into_inner)), and provides the read and write
+//! loops shared by the stream types.
+
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut, Read};
+use std::ops::Deref;
+use std::os::fd::AsFd;
+use std::task::{Context, Poll, ready};
+
+use mio::event::Source;
+
+use crate::io::nosignal;
+use crate::io::ready::{Interest, Ready};
+use crate::io::registration::Registration;
+use crate::io::waiters::Direction;
+
+/// A registered source.
+pub(crate) struct IoSource<E: Source> {
+    /// `None` only while being taken apart.
+    io: Option<E>,
+    registration: Registration,
+}
+
+impl<E: Source> IoSource<E> {
+    /// Registers `io` for reading and writing with optimistic readiness:
+    /// the first operation tries the system call (it may hold data already).
+    pub(crate) fn new(io: E) -> io::Result<IoSource<E>> {
+        IoSource::with_ready(
+            io,
+            Interest::READABLE | Interest::WRITABLE,
+            Ready::READABLE | Ready::WRITABLE,
+        )
+    }
+
+    /// Registers `io` for `interest`, its readiness starting as `initial`.
+    pub(crate) fn with_ready(
+        mut io: E,
+        interest: Interest,
+        initial: Ready,
+    ) -> io::Result<IoSource<E>> {
+        let registration = Registration::new(&mut io, interest, initial)?;
+        Ok(IoSource {
+            io: Some(io),
+            registration,
+        })
+    }
+
+    /// The registration.
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.registration
+    }
+
+    /// Removes the source from epoll and hands it back.
+    pub(crate) fn into_inner(mut self) -> E {
+        let mut io = self.io.take().expect("present until taken");
+        self.registration.deregister(&mut io);
+        io
+    }
+
+    /// Reads into `buf`, waiting in the read direction's `poll_*` slot. A
+    /// short read clears readability (the kernel buffer was drained), so
+    /// the next read waits instead of making a system call that would
+    /// fail; an event that came meanwhile keeps it (tick rule).
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a E: Read,
+    {
+        loop {
+            let event = ready!(self.registration.poll_ready(cx, Direction::Read))?;
+            match (&**self).read(buf) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear(event)
+                }
+                Ok(n) if n > 0 && n < buf.len() => {
+                    self.registration.clear_only(event, Ready::READABLE);
+                    return Poll::Ready(Ok(n));
+                }
+                done => return Poll::Ready(done),
+            }
+        }
+    }
+
+    /// Vectored read, as [`poll_read`](Self::poll_read).
+    pub(crate) fn poll_read_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a E: Read,
+    {
+        self.registration
+            .poll_io(cx, Direction::Read, || (&**self).read_vectored(bufs))
+    }
+
+    /// Writes `buf` (never raising SIGPIPE), waiting in the write
+    /// direction's `poll_*` slot. A short write clears writability.
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>
+    where
+        E: AsFd,
+    {
+        loop {
+            let event = ready!(self.registration.poll_ready(cx, Direction::Write))?;
+            match nosignal::send(&**self, buf) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear(event)
+                }
+                Ok(n) if n > 0 && n < buf.len() => {
+                    self.registration.clear_only(event, Ready::WRITABLE);
+                    return Poll::Ready(Ok(n));
+                }
+                done => return Poll::Ready(done),
+            }
+        }
+    }
+
+    /// Vectored write (one `sendmsg`, never raising SIGPIPE).
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>>
+    where
+        E: AsFd,
+    {
+        self.registration.poll_io(cx, Direction::Write, || {
+            nosignal::send_vectored(&**self, bufs)
+        })
+    }
+}
+
+impl<E: Source> Deref for IoSource<E> {
+    type Target = E;
+
+    fn deref(&self) -> &E {
+        self.io.as_ref().expect("present until taken")
+    }
+}
+
+impl<E: Source> Drop for IoSource<E> {
+    fn drop(&mut self) {
+        if let Some(mut io) = self.io.take() {
+            // Out of epoll first, then closed (dropped here), then the
+            // registration releases its token.
+            self.registration.deregister(&mut io);
+        }
+    }
+}
+
+impl<E: Source + fmt::Debug> fmt::Debug for IoSource<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.io.fmt(f)
+    }
+}
