@@ -111,3 +111,58 @@ impl std::fmt::Debug for IoDriver {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::Instant;
+
+    use keen_scheduler::park::ParkThread;
+
+    use super::*;
+
+    /// Prints what parking costs (`cargo test -p keen --release --lib
+    /// park_costs -- --ignored --nocapture`); the figures are in
+    /// `docs/io.md`. A measurement, not a check.
+    #[test]
+    #[ignore = "a measurement; run by hand"]
+    fn park_costs() {
+        const N: u32 = 200_000;
+        let per = |start: Instant| start.elapsed() / N;
+        let mut io = IoDriver::new().unwrap();
+        let start = Instant::now();
+        for _ in 0..N {
+            io.park(Some(Duration::ZERO));
+        }
+        println!("zero-timeout turn, no registration: {:?}", per(start));
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&a);
+        let (_token, _io) = io
+            .handle()
+            .register(
+                &mut mio::unix::SourceFd(&fd),
+                crate::io::Interest::READABLE,
+                Ready::EMPTY,
+            )
+            .unwrap();
+        let start = Instant::now();
+        for _ in 0..N {
+            io.park(Some(Duration::ZERO));
+        }
+        println!("zero-timeout turn, one registration: {:?}", per(start));
+        let unparker = io.unparker();
+        let start = Instant::now();
+        for _ in 0..N {
+            unparker.unpark();
+            io.park(None);
+        }
+        println!("unpark + park (eventfd + epoll_wait): {:?}", per(start));
+        let mut thread = ParkThread::new();
+        let unparker = thread.unparker();
+        let start = Instant::now();
+        for _ in 0..N {
+            unparker.unpark();
+            thread.park(None);
+        }
+        println!("unpark + park (condvar ParkThread): {:?}", per(start));
+    }
+}
