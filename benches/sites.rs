@@ -195,49 +195,43 @@ macro_rules! drive {
     };
 }
 
+/// `iters` runs of `$workload` from this plain thread through `$handle` of
+/// crate `$rtc`: spawn and wait here, or enter the runtime and wait here
+/// for a timeout.
+macro_rules! from_this_thread {
+    ($rtc:ident, $handle:expr, $workload:expr, $iters:expr) => {{
+        let start = Instant::now();
+        for i in 0..$iters {
+            if $workload == "spawn_ready" {
+                let task = $handle.spawn(async move { black_box(i) });
+                black_box(park_on(task).unwrap());
+            } else {
+                let _in = $handle.enter();
+                let r = park_on($rtc::time::timeout(LONG, $rtc::task::yield_now()));
+                black_box(r.is_ok());
+            }
+        }
+        start.elapsed()
+    }};
+}
+
 /// From a plain thread: spawn through the handle (or enter it, for a
 /// timeout) and wait here.
 fn from_thread(c: &mut Criterion) {
-    for (workload, site) in [("spawn_ready", "thread"), ("timeout_cancel", "thread")] {
-        let mut group = c.benchmark_group(format!("{workload}@{site}"));
+    for workload in ["spawn_ready", "timeout_cancel"] {
+        let mut group = c.benchmark_group(format!("{workload}@thread"));
         group.measurement_time(Duration::from_secs(3));
         for multi in [false, true] {
             let keen = Driven::new(keen_rt(multi), multi, drive!(keen));
             let handle = keen.rt.handle().clone();
             group.bench_function(format!("keen/{}", flavor(multi)), |b| {
-                b.iter_custom(|iters| {
-                    let start = Instant::now();
-                    for i in 0..iters {
-                        if workload == "spawn_ready" {
-                            let task = handle.spawn(async move { black_box(i) });
-                            black_box(park_on(task).unwrap());
-                        } else {
-                            let _in = handle.enter();
-                            let r = park_on(keen::time::timeout(LONG, keen::task::yield_now()));
-                            black_box(r.is_ok());
-                        }
-                    }
-                    start.elapsed()
-                })
+                b.iter_custom(|iters| from_this_thread!(keen, handle, workload, iters))
             });
             drop(keen);
             let tokio = Driven::new(tokio_rt(multi), multi, drive!(tokio));
             let handle = tokio.rt.handle().clone();
             group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
-                b.iter_custom(|iters| {
-                    let start = Instant::now();
-                    for i in 0..iters {
-                        if workload == "spawn_ready" {
-                            let task = handle.spawn(async move { black_box(i) });
-                            black_box(park_on(task).unwrap());
-                        } else {
-                            let _in = handle.enter();
-                            let r = park_on(tokio::time::timeout(LONG, tokio::task::yield_now()));
-                            black_box(r.is_ok());
-                        }
-                    }
-                    start.elapsed()
-                })
+                b.iter_custom(|iters| from_this_thread!(tokio, handle, workload, iters))
             });
         }
         group.finish();
