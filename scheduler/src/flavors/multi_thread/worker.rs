@@ -29,6 +29,14 @@ pub(crate) struct Core {
     maintenance_due: bool,
     lifo_polls: u32,
     searching: bool,
+    /// Parked: the thread is inside `park`, maybe turning the driver. A
+    /// wake its own driver turn makes (an I/O event, a timer) goes to this
+    /// core's queue, and the first one unparks this worker's own parker,
+    /// which counts the thread busy again before the driver can take the
+    /// runtime for idle (a paused clock would jump past the woken task).
+    parked: bool,
+    /// This park already unparked itself for a local wake.
+    woke_self: bool,
     rng: u32,
 }
 
@@ -43,6 +51,8 @@ impl Core {
             maintenance_due: false,
             lifo_polls: 0,
             searching: false,
+            parked: false,
+            woke_self: false,
             rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
         }
     }
@@ -223,14 +233,20 @@ impl Context {
         // Final check after counting ourselves idle (see `idle.rs`).
         let has_work = self.with_core(|core| core.has_local_work()) || shared.has_remote_work();
         if !has_work && !shared.is_shutdown() {
-            // Wakes while parked go to the injector (the core is away).
-            let core = self.core.borrow_mut().take();
+            // The core stays: wakes from this thread's own driver turn (the
+            // only wakes this thread can make while parked) go to its local
+            // queue and run here next, with no hop to another thread. Wakes
+            // from other threads go to the injector as always.
+            self.with_core(|core| core.parked = true);
             shared
                 .common
                 .metrics
                 .inc(Writer::Owner(index), |s| &s.parks);
             parker.park(None);
-            *self.core.borrow_mut() = core;
+            self.with_core(|core| {
+                core.parked = false;
+                core.woke_self = false;
+            });
         }
         let woken_to_search = shared.idle.unpark(index);
         self.with_core(|core| core.searching = woken_to_search);
@@ -255,6 +271,12 @@ pub(crate) fn schedule_local(
         let Some(core) = core.as_mut() else {
             return Some(task);
         };
+        if core.parked && !core.woke_self {
+            // See `Core::parked`: count this thread busy before the driver
+            // it is inside looks at idleness again.
+            core.woke_self = true;
+            core.parker.unpark();
+        }
         let pushed_to_queue = match placement {
             Placement::Yielded => {
                 // After its own poll, with nothing else queued here, this
