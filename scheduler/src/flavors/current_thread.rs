@@ -51,6 +51,13 @@ struct Remote {
 struct Core {
     local: VecDeque<Notified>,
     tick: u32,
+    /// The driving thread is parked (maybe turning the driver): a wake
+    /// its own driver turn makes goes to `local`, and the first one
+    /// unparks the parker, which counts the thread busy before the driver
+    /// can take the runtime for idle (see the multi-thread `Core::parked`).
+    parked: bool,
+    /// This park already unparked itself for a local wake.
+    woke_self: bool,
 }
 
 /// This scheduler's entry in the thread's scheduler context.
@@ -80,6 +87,8 @@ impl CurrentThread {
                 core: Mutex::new(Some(Box::new(Core {
                     local: VecDeque::new(),
                     tick: 0,
+                    parked: false,
+                    woke_self: false,
                 }))),
                 waiters: ParkerList::default(),
                 shut_down: AtomicBool::new(false),
@@ -179,6 +188,13 @@ impl Drop for ReturnCore<'_> {
 }
 
 impl Context {
+    fn set_parked(&self, parked: bool) {
+        if let Some(core) = self.core.borrow_mut().as_mut() {
+            core.parked = parked;
+            core.woke_self = false;
+        }
+    }
+
     /// Next task: the remote queue first every `global_queue_interval`
     /// ticks (fairness; eager polls count as ticks), else local first.
     fn next_task(&self) -> Option<Notified> {
@@ -272,13 +288,15 @@ impl Shared {
             }
             shared.common.panic_policy.check();
             if idle && !shared.woken.load(Acquire) {
-                // Nothing to do: park. Wakes meanwhile go to the remote
-                // queue, and the parker's token makes any wake since the
-                // queue check count.
-                let core = cx.core.borrow_mut().take();
+                // Nothing to do: park. Wakes from other threads meanwhile
+                // go to the remote queue, and the parker's token makes any
+                // wake since the queue check count; wakes from this
+                // thread's own driver turn go to the local queue (the core
+                // stays) and run next, with no lock and no extra wake.
+                cx.set_parked(true);
                 shared.common.metrics.inc(Writer::Owner(0), |s| &s.parks);
                 shared.parker.park(None);
-                *cx.core.borrow_mut() = core;
+                cx.set_parked(false);
             } else {
                 shared.parker.shared_driver().poll_events();
             }
@@ -342,6 +360,10 @@ impl Flavour for Shared {
                 Some(cx) => match cx.core.borrow_mut().as_mut() {
                     Some(core) => {
                         core.local.push_back(task);
+                        if core.parked && !core.woke_self {
+                            core.woke_self = true;
+                            self.parker.unpark();
+                        }
                         None
                     }
                     None => Some(task),
