@@ -239,28 +239,40 @@ fn clear(registration: &Registration, event: &mut Option<ReadyEvent>, only: Read
     }
 }
 
+/// The readiness methods both guards share (written once: the guards
+/// differ only in how they borrow the `AsyncFd`).
+macro_rules! readiness_methods {
+    ($guard:ident) => {
+        impl<T: AsRawFd> $guard<'_, T> {
+            /// The fd would block after all: forget the readiness this guard
+            /// saw (unless a newer event arrived meanwhile), so the next wait
+            /// waits.
+            pub fn clear_ready(&mut self) {
+                clear(&self.async_fd.registration, &mut self.event, Ready::ALL);
+            }
+
+            /// Clears only `ready` of what this guard saw.
+            pub fn clear_ready_matching(&mut self, ready: Ready) {
+                clear(&self.async_fd.registration, &mut self.event, ready);
+            }
+
+            /// Keeps the readiness (the default when the guard drops).
+            pub fn retain_ready(&mut self) {
+                self.event = None;
+            }
+
+            /// What the guard saw.
+            pub fn ready(&self) -> Ready {
+                self.event.map_or(Ready::EMPTY, |e| e.ready)
+            }
+        }
+    };
+}
+
+readiness_methods!(AsyncFdReadyGuard);
+readiness_methods!(AsyncFdReadyMutGuard);
+
 impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
-    /// The fd would block after all: forget the readiness this guard saw
-    /// (unless a newer event arrived meanwhile), so the next wait waits.
-    pub fn clear_ready(&mut self) {
-        clear(&self.async_fd.registration, &mut self.event, Ready::ALL);
-    }
-
-    /// Clears only `ready` of what this guard saw.
-    pub fn clear_ready_matching(&mut self, ready: Ready) {
-        clear(&self.async_fd.registration, &mut self.event, ready);
-    }
-
-    /// Keeps the readiness (the default when the guard drops).
-    pub fn retain_ready(&mut self) {
-        self.event = None;
-    }
-
-    /// What the guard saw.
-    pub fn ready(&self) -> Ready {
-        self.event.map_or(Ready::EMPTY, |e| e.ready)
-    }
-
     /// Runs `f`; on `WouldBlock` clears the readiness and returns
     /// `Err(TryIoError)`, otherwise `Ok(f's result)`.
     pub fn try_io<R>(
@@ -288,26 +300,6 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
 }
 
 impl<T: AsRawFd> AsyncFdReadyMutGuard<'_, T> {
-    /// See [`AsyncFdReadyGuard::clear_ready`].
-    pub fn clear_ready(&mut self) {
-        clear(&self.async_fd.registration, &mut self.event, Ready::ALL);
-    }
-
-    /// Clears only `ready` of what this guard saw.
-    pub fn clear_ready_matching(&mut self, ready: Ready) {
-        clear(&self.async_fd.registration, &mut self.event, ready);
-    }
-
-    /// Keeps the readiness (the default when the guard drops).
-    pub fn retain_ready(&mut self) {
-        self.event = None;
-    }
-
-    /// What the guard saw.
-    pub fn ready(&self) -> Ready {
-        self.event.map_or(Ready::EMPTY, |e| e.ready)
-    }
-
     /// Runs `f`; on `WouldBlock` clears the readiness and returns
     /// `Err(TryIoError)`.
     pub fn try_io<R>(
