@@ -1,6 +1,6 @@
 //! Unix-domain sockets: [`UnixListener`], [`UnixStream`], [`UnixDatagram`],
 //! and the halves of a split stream. Addresses are std's
-//! [`SocketAddr`](std::os::unix::net::SocketAddr).
+//! [`SocketAddr`].
 
 mod datagram;
 mod listener;
