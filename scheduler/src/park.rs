@@ -297,6 +297,21 @@ impl Parker {
         }
     }
 
+    /// [`unpark`](Self::unpark) called by the parked thread itself, from
+    /// inside its own driver turn (a wake its turn dispatched to a task of
+    /// its own core). The turn returns by itself, so the driver is not
+    /// woken (no eventfd write); only the busy count and the token are set,
+    /// before the driver can look at idleness again.
+    pub(crate) fn unpark_own_turn(&self) {
+        let inner = &*self.inner;
+        inner.shared.activity.enter();
+        match inner.state.swap(NOTIFIED, SeqCst) {
+            EMPTY | NOTIFIED => inner.shared.activity.undo_enter(),
+            PARKED_DRIVER => {}
+            actual => unreachable!("parker state {actual} inside the parked thread's own turn"),
+        }
+    }
+
     /// Whether both are handles to the same parker.
     pub(crate) fn ptr_eq(&self, other: &Parker) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
@@ -421,6 +436,51 @@ mod tests {
                 ub.unpark();
             });
         }
+    }
+
+    /// Counts wakes of the driver (eventfd writes, in the real reactor).
+    struct CountUnparks(std::sync::atomic::AtomicUsize);
+    impl Unpark for CountUnparks {
+        fn unpark(&self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    /// A driver whose turn wakes a task of the parked thread itself, as an
+    /// I/O or timer dispatch does, and then returns.
+    struct SelfWaking {
+        parker: Arc<parking_lot::Mutex<Option<Parker>>>,
+        unparks: Arc<CountUnparks>,
+    }
+    impl Driver for SelfWaking {
+        fn park(&mut self, _timeout: Option<Duration>) {
+            let parker = self.parker.lock().clone().unwrap();
+            parker.unpark_own_turn();
+            parker.unpark_own_turn(); // a second local wake in one turn
+        }
+        fn unparker(&self) -> Unparker {
+            Unparker::new(self.unparks.clone())
+        }
+    }
+
+    #[test]
+    fn a_wake_from_the_parked_threads_own_turn_counts_it_busy_without_waking_the_driver() {
+        let slot = Arc::new(parking_lot::Mutex::new(None));
+        let unparks = Arc::new(CountUnparks(std::sync::atomic::AtomicUsize::new(0)));
+        let shared = SharedDriver::new(Box::new(SelfWaking {
+            parker: slot.clone(),
+            unparks: unparks.clone(),
+        }));
+        let parker = Parker::new(shared.clone());
+        *slot.lock() = Some(parker.clone());
+        for _ in 0..3 {
+            shared.activity().enter(); // park's precondition: counted busy
+            parker.park(None);
+            assert!(!shared.activity().is_idle(), "back from park counted busy");
+            shared.activity().leave_quiet();
+            assert!(shared.activity().is_idle(), "counted exactly once");
+        }
+        assert_eq!(unparks.0.load(SeqCst), 0, "the driver was never woken");
     }
 
     #[test]

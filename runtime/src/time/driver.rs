@@ -171,8 +171,9 @@ impl TimeShared {
 
     /// Fires every timer due at or before `now`, in batches, waking outside
     /// the lock.
-    pub(crate) fn process(&self, now: u64) {
+    pub(crate) fn process(&self, now: u64) -> bool {
         let mut batch: Vec<Waker> = Vec::new();
+        let mut fired = false;
         loop {
             let done = {
                 let mut wheel = self.wheel.lock();
@@ -188,11 +189,12 @@ impl TimeShared {
                 self.elapsed.fetch_max(wheel.elapsed(), SeqCst);
                 done
             };
+            fired |= !batch.is_empty();
             for waker in batch.drain(..) {
                 waker.wake();
             }
             if done {
-                return;
+                return fired;
             }
         }
     }
@@ -272,10 +274,13 @@ impl Driver for TimeDriver {
     fn park(&mut self, timeout: Option<Duration>) {
         let shared = &*self.shared;
         let clock = &shared.clock;
-        shared.process(clock.now_tick());
-        if timeout == Some(Duration::ZERO) {
-            // A busy thread's maintenance turn: poll I/O without blocking.
-            self.park.park(timeout);
+        // A timer fired here may have woken a task of this very thread,
+        // which does not wake the driver (see `Parker::unpark_own_turn`):
+        // then this turn must not block.
+        let fired = shared.process(clock.now_tick());
+        if fired || timeout == Some(Duration::ZERO) {
+            // Also a busy thread's maintenance turn: poll I/O, never block.
+            self.park.park(Some(Duration::ZERO));
             return;
         }
         if clock.is_paused() {

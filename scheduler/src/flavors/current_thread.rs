@@ -362,7 +362,7 @@ impl Flavour for Shared {
                         core.local.push_back(task);
                         if core.parked && !core.woke_self {
                             core.woke_self = true;
-                            self.parker.unpark();
+                            self.parker.unpark_own_turn();
                         }
                         None
                     }

@@ -275,7 +275,7 @@ pub(crate) fn schedule_local(
             // See `Core::parked`: count this thread busy before the driver
             // it is inside looks at idleness again.
             core.woke_self = true;
-            core.parker.unpark();
+            core.parker.unpark_own_turn();
         }
         let pushed_to_queue = match placement {
             Placement::Yielded => {
