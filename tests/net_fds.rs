@@ -191,3 +191,42 @@ fn ten_thousand_concurrent_loopback_connections() {
         assert_eq!(open_fds(), before, "no fd left behind");
     });
 }
+
+/// Sockets are closed without an explicit `EPOLL_CTL_DEL` (closing the
+/// last descriptor takes a file out of epoll). A user-kept duplicate keeps
+/// the dropped socket's file in epoll with the old token: its events must
+/// miss, never wake or feed the socket that reuses the fd number or slot.
+#[test]
+fn a_dropped_sockets_duplicate_fd_never_reaches_its_successor() {
+    use std::os::fd::{AsFd, AsRawFd};
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        run_in_task(&rt, async {
+            for round in 0..50u8 {
+                let (old, mut old_peer) = keen::net::UnixStream::pair().unwrap();
+                let old_fd = old.as_raw_fd();
+                let dup = old.as_fd().try_clone_to_owned().unwrap();
+                drop(old);
+                let (mut new, mut new_peer) = keen::net::UnixStream::pair().unwrap();
+                let reused = new.as_raw_fd() == old_fd || new_peer.as_raw_fd() == old_fd;
+                // Readiness on the dropped socket's file: an event with the
+                // stale token, while `new` waits.
+                old_peer.write_all(b"stale").await.unwrap();
+                let mut buf = [0u8; 8];
+                let reader = keen::spawn(async move {
+                    let n = new.read(&mut buf).await.unwrap();
+                    (n, buf)
+                });
+                keen::task::yield_now().await;
+                new_peer.write_all(&[round]).await.unwrap();
+                let (n, buf) = reader.await.unwrap();
+                assert_eq!(&buf[..n], &[round], "round {round} (fd reused: {reused})");
+                // The duplicate still holds the bytes sent to the old file.
+                let mut stale = [0u8; 5];
+                std::io::Read::read_exact(&mut std::fs::File::from(dup), &mut stale).unwrap();
+                assert_eq!(&stale, b"stale");
+            }
+        });
+    });
+}

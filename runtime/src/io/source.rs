@@ -1,8 +1,8 @@
 //! `IoSource<E>`: a mio source registered with the current runtime's
-//! reactor — what every keen socket is built on. It owns the source, removes
-//! it from epoll before closing it (or handing it back with
-//! [`into_inner`](IoSource::into_inner)), and provides the read and write
-//! loops shared by the stream types.
+//! reactor — what every keen socket is built on. It owns the source, closes
+//! it on drop (which takes it out of epoll) or removes it from epoll before
+//! handing it back with [`into_inner`](IoSource::into_inner), and provides
+//! the read and write loops shared by the stream types.
 
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read};
@@ -142,11 +142,14 @@ impl<E: Source> Deref for IoSource<E> {
 
 impl<E: Source> Drop for IoSource<E> {
     fn drop(&mut self) {
-        if let Some(mut io) = self.io.take() {
-            // Out of epoll first, then closed (dropped here), then the
-            // registration releases its token.
-            self.registration.deregister(&mut io);
-        }
+        // Closed without an `EPOLL_CTL_DEL`: closing the last descriptor
+        // of the file removes it from epoll, one system call fewer per
+        // socket. If the user kept a duplicate (`try_clone_to_owned` on
+        // its fd), the file stays in epoll until the duplicate closes and
+        // its events carry this registration's token, whose generation no
+        // longer names a live slot once the token is released just after:
+        // they miss (see `registrations.rs`).
+        drop(self.io.take());
     }
 }
 
