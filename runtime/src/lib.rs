@@ -37,6 +37,8 @@
 )]
 
 mod blocking;
+#[cfg(feature = "hyper")]
+pub mod compat;
 mod context;
 pub mod group;
 pub mod io;

@@ -6,11 +6,13 @@
 
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read};
+use std::mem::MaybeUninit;
 use std::ops::Deref;
 use std::os::fd::AsFd;
 use std::task::{Context, Poll, ready};
 
 use mio::event::Source;
+use socket2::SockRef;
 
 use crate::io::nosignal;
 use crate::io::ready::{Interest, Ready};
@@ -68,13 +70,41 @@ impl<E: Source> IoSource<E> {
     where
         for<'a> &'a E: Read,
     {
+        let len = buf.len();
+        self.poll_read_with(cx, len, || (&**self).read(buf))
+    }
+
+    /// As [`poll_read`](Self::poll_read), into memory that may not be
+    /// initialised yet (hyper's and tokio's read buffers): one `recv`, which
+    /// only writes, so no byte is zeroed first. The first `n` bytes of
+    /// `buf` are initialised when it returns `Ok(n)`.
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>>
+    where
+        E: AsFd,
+    {
+        let len = buf.len();
+        self.poll_read_with(cx, len, || SockRef::from(&**self).recv(buf))
+    }
+
+    /// The read loop: `read` (into a buffer of `len` bytes) until it does
+    /// not return `WouldBlock`.
+    fn poll_read_with(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut read: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
         loop {
             let event = ready!(self.registration.poll_ready(cx, Direction::Read))?;
-            match (&**self).read(buf) {
+            match read() {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     self.registration.clear(event)
                 }
-                Ok(n) if n > 0 && n < buf.len() => {
+                Ok(n) if n > 0 && n < len => {
                     self.registration.clear_only(event, Ready::READABLE);
                     return Poll::Ready(Ok(n));
                 }

@@ -19,8 +19,13 @@ fn read_into<S: Split>(
     cx: &mut Context<'_>,
     buf: &mut ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
-    // Zeroes only the part of the buffer never initialised before.
-    let n = ready!(stream.poll_read_ref(cx, buf.initialize_unfilled()))?;
+    // SAFETY: `recv` only writes into the slice; it never de-initialises
+    // a byte that was initialised.
+    let unfilled = unsafe { buf.unfilled_mut() };
+    let n = ready!(stream.poll_read_uninit_ref(cx, unfilled))?;
+    // SAFETY: `recv` returned `n`: the first `n` unfilled bytes were
+    // written by the kernel.
+    unsafe { buf.assume_init(n) };
     buf.advance(n);
     Poll::Ready(Ok(()))
 }

@@ -22,6 +22,12 @@ pub(crate) mod sealed {
         #[doc(hidden)]
         fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
         #[doc(hidden)]
+        fn poll_read_uninit_ref(
+            &self,
+            cx: &mut Context<'_>,
+            buf: &mut [std::mem::MaybeUninit<u8>],
+        ) -> Poll<io::Result<usize>>;
+        #[doc(hidden)]
         fn poll_read_vectored_ref(
             &self,
             cx: &mut Context<'_>,

@@ -126,6 +126,13 @@ macro_rules! impl_stream {
             ) -> std::task::Poll<std::io::Result<usize>> {
                 self.io.poll_read(cx, buf)
             }
+            fn poll_read_uninit_ref(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [std::mem::MaybeUninit<u8>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_read_uninit(cx, buf)
+            }
             fn poll_read_vectored_ref(
                 &self,
                 cx: &mut std::task::Context<'_>,
