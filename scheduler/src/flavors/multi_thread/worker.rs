@@ -37,6 +37,10 @@ pub(crate) struct Core {
     parked: bool,
     /// This park already unparked itself for a local wake.
     woke_self: bool,
+    /// Inside a driver turn (parked, or a busy worker's maintenance poll):
+    /// its wakes come in batches, so queueing them wakes no sibling; the
+    /// turn's end looks at the backlog once (as tokio does).
+    in_driver_turn: bool,
     rng: u32,
 }
 
@@ -53,6 +57,7 @@ impl Core {
             searching: false,
             parked: false,
             woke_self: false,
+            in_driver_turn: false,
             rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
         }
     }
@@ -67,6 +72,12 @@ impl Core {
 
     fn has_local_work(&self) -> bool {
         self.lifo.is_some() || !self.local.is_empty()
+    }
+
+    /// More queued here than this worker's next task: a sibling's wake
+    /// would find something to steal.
+    fn has_backlog(&self) -> bool {
+        self.local.len() + usize::from(self.lifo.is_some()) > 1
     }
 }
 
@@ -205,16 +216,19 @@ impl Context {
     /// let parked workers know about leftover local work.
     fn maintenance(&self) {
         let shared = &*self.shared;
-        let (due, has_work) = self.with_core(|core| {
-            // One queued task is this worker's next: only a backlog
-            // beyond it is worth a sibling's wake.
-            let queued = core.local.len() + usize::from(core.lifo.is_some());
-            (std::mem::take(&mut core.maintenance_due), queued > 1)
-        });
+        let due = self.with_core(|core| std::mem::take(&mut core.maintenance_due));
         if due {
-            self.with_core(|core| core.parker.shared_driver().clone())
-                .poll_events();
-            if has_work {
+            let driver = self.with_core(|core| {
+                core.in_driver_turn = true;
+                core.parker.shared_driver().clone()
+            });
+            driver.poll_events();
+            // One queued task is this worker's next: only a backlog beyond
+            // it (left before, or queued by the turn) is worth a wake.
+            if self.with_core(|core| {
+                core.in_driver_turn = false;
+                core.has_backlog()
+            }) {
                 shared.notify_parked();
             }
         }
@@ -237,7 +251,10 @@ impl Context {
             // only wakes this thread can make while parked) go to its local
             // queue and run here next, with no hop to another thread. Wakes
             // from other threads go to the injector as always.
-            self.with_core(|core| core.parked = true);
+            self.with_core(|core| {
+                core.parked = true;
+                core.in_driver_turn = true;
+            });
             shared
                 .common
                 .metrics
@@ -246,10 +263,18 @@ impl Context {
             self.with_core(|core| {
                 core.parked = false;
                 core.woke_self = false;
+                core.in_driver_turn = false;
             });
         }
         let woken_to_search = shared.idle.unpark(index);
-        self.with_core(|core| core.searching = woken_to_search);
+        let backlog = self.with_core(|core| {
+            core.searching = woken_to_search;
+            core.has_backlog()
+        });
+        // Counted busy again, so the wake goes to a sibling.
+        if backlog {
+            shared.notify_parked();
+        }
     }
 }
 
@@ -298,7 +323,7 @@ pub(crate) fn schedule_local(
                 None => false,
             },
         };
-        if pushed_to_queue {
+        if pushed_to_queue && !core.in_driver_turn {
             shared.notify_parked();
         }
         None
