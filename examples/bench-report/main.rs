@@ -9,6 +9,9 @@
 //! missed; the machine and the date) and `docs/benchmarks.svg` (the ratios
 //! as bars).
 //!
+//! It also runs `wrk` against `examples/http_server.rs` on keen, tokio and
+//! tokio-per-core (`wrk.rs`) for the "HTTP under wrk" section.
+//!
 //! Options: `--quick` (criterion's quick mode with short warm-ups: the
 //! whole run under 5 minutes on 2 cores), `--no-run` (rebuild the report
 //! from the last results without running anything), `--bench NAME` (only
@@ -20,6 +23,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, ExitCode};
+
+mod wrk;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Everything after this line of `docs/benchmarks.md` is hand-written.
@@ -96,11 +101,23 @@ fn main() -> ExitCode {
     let md = render_markdown(&estimates, &pairs, memory.as_ref(), &options);
     let docs = Path::new(ROOT).join("docs");
     let path = docs.join("benchmarks.md");
-    let kept = fs::read_to_string(&path)
-        .ok()
-        .and_then(|old| old.split_once(KEEP_MARKER).map(|(_, rest)| rest.to_owned()))
+    let old = fs::read_to_string(&path).unwrap_or_default();
+    let http = if options.run {
+        match wrk::section(Path::new(ROOT), if options.quick { 2 } else { 8 }) {
+            Ok(section) => section,
+            Err(e) => {
+                eprintln!("HTTP under wrk failed: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        previous_section(&old, wrk::START, wrk::END).unwrap_or_default()
+    };
+    let kept = old
+        .split_once(KEEP_MARKER)
+        .map(|(_, rest)| rest.to_owned())
         .unwrap_or_else(|| "\n\n## Findings\n\n(none recorded yet)\n".to_owned());
-    let written = fs::write(&path, format!("{md}{KEEP_MARKER}{kept}"))
+    let written = fs::write(&path, format!("{md}{http}\n{KEEP_MARKER}{kept}"))
         .and_then(|()| fs::write(docs.join("benchmarks.svg"), svg));
     if let Err(e) = written {
         eprintln!("writing the report: {e}");
@@ -231,6 +248,13 @@ fn peak_rss(exe: &Path, runtime: &str) -> Option<u64> {
         return None;
     }
     u64::try_from(usage.ru_maxrss).ok()
+}
+
+/// The text from `start` to `end` (both included) of the previous report.
+fn previous_section(old: &str, start: &str, end: &str) -> Option<String> {
+    let from = old.find(start)?;
+    let to = from + old[from..].find(end)? + end.len();
+    Some(format!("{}\n", &old[from..to]))
 }
 
 /// The memory figures of the previous report, for `--no-run`.
