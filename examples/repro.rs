@@ -6,7 +6,9 @@
 //! pass/fail with its time, then a one-line summary. Exits 0 only if every
 //! keen cell passes. If `python3` can import `asynkit`, it also runs the
 //! original Python reproduction (`docs/repro/seed_asynkit.py`) and prints
-//! its outcome as the contrast; otherwise it says how to enable that.
+//! its outcome as the contrast; otherwise it says how to enable that. If
+//! `redis-server` is installed, row 25 runs the seed's pattern against a
+//! real Redis started on a free loopback port (`tests/repro/redis.rs`).
 //!
 //! Options: `--filter NAME` (scenarios whose name contains NAME), `--json`
 //! (one JSON document instead of the table).
@@ -18,7 +20,16 @@ use std::fmt::Write as _;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+use keen_suite::tools::RedisServer;
 use repro::{CONFIGS, Check, SCENARIOS, TOKIO_SCENARIOS, config_name, timed};
+
+/// The row run against a real `redis-server` (issue 16): number, name,
+/// expected outcome.
+const REDIS_ROW: (u32, &str, &str) = (
+    25,
+    "seed_over_redis",
+    "100 pooled children, timeout(0) stale check + ECHO on real Redis: each its own reply",
+);
 
 /// One cell of the table.
 struct Cell {
@@ -72,7 +83,7 @@ fn selected(name: &str, options: &Options) -> bool {
     options.filter.as_deref().is_none_or(|f| name.contains(f))
 }
 
-fn run_all(options: &Options) -> Vec<Row> {
+fn run_all(options: &Options, redis: Option<&RedisServer>) -> Vec<Row> {
     let mut rows = Vec::new();
     for s in SCENARIOS.iter().filter(|s| selected(s.name, options)) {
         let cells = CONFIGS
@@ -90,6 +101,26 @@ fn run_all(options: &Options) -> Vec<Row> {
             number: s.number,
             name: s.name,
             expected: s.expected,
+            runtime: "keen",
+            cells,
+        });
+    }
+    if let Some(server) = redis.filter(|_| selected(REDIS_ROW.1, options)) {
+        let cells = CONFIGS
+            .iter()
+            .map(|&cfg| {
+                let (check, time) = timed(|| repro::redis::seed_over_redis(cfg, server.addr()));
+                Cell {
+                    config: config_name(cfg),
+                    check,
+                    time,
+                }
+            })
+            .collect();
+        rows.push(Row {
+            number: REDIS_ROW.0,
+            name: REDIS_ROW.1,
+            expected: REDIS_ROW.2,
             runtime: "keen",
             cells,
         });
@@ -310,8 +341,16 @@ fn main() -> ExitCode {
     // JoinHandle); keep the default hook's messages out of the table.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
+    // Started before the quiet panic hook: with KEEN_REQUIRE_TOOLS=1 a
+    // missing server stops the run with its message.
+    let redis = RedisServer::start();
+    if redis.is_none() {
+        println!(
+            "Redis row not run: redis-server not installed (apt-get install -y redis-server)."
+        );
+    }
     let start = Instant::now();
-    let rows = run_all(&options);
+    let rows = run_all(&options, redis.as_ref());
     let total = start.elapsed();
     std::panic::set_hook(default_hook);
     if rows.is_empty() {

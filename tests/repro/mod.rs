@@ -10,6 +10,7 @@
 #![allow(dead_code)] // each including crate uses part of it
 
 pub mod groups;
+pub mod redis;
 pub mod scopes;
 pub mod seed;
 pub mod tasks;

@@ -5,6 +5,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod tools;
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

@@ -1,0 +1,20 @@
+//! Row R1 of the reproduction suite against a real `redis-server` (started
+//! here on a free loopback port), on every configuration. Skipped with a
+//! line saying how to install it when `redis-server` is missing, unless
+//! `KEEN_REQUIRE_TOOLS=1` (CI), which makes that a failure.
+
+mod repro;
+
+use keen_suite::tools::RedisServer;
+
+#[test]
+fn the_seed_pattern_over_real_redis_gives_every_child_its_own_reply() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    for cfg in repro::CONFIGS {
+        if let Err(why) = repro::redis::seed_over_redis(cfg, server.addr()) {
+            panic!("{}: {why}", repro::config_name(cfg));
+        }
+    }
+}
