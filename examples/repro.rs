@@ -7,8 +7,8 @@
 //! keen cell passes. If `python3` can import `asynkit`, it also runs the
 //! original Python reproduction (`docs/repro/seed_asynkit.py`) and prints
 //! its outcome as the contrast; otherwise it says how to enable that. If
-//! `redis-server` is installed, row 25 runs the seed's pattern against a
-//! real Redis started on a free loopback port (`tests/repro/redis.rs`).
+//! `redis-server` is installed, rows 25 and 26 run the seed's pattern against
+//! a real Redis started on a free loopback port (`tests/repro/redis.rs`).
 //!
 //! Options: `--filter NAME` (scenarios whose name contains NAME), `--json`
 //! (one JSON document instead of the table).
@@ -23,13 +23,28 @@ use std::time::{Duration, Instant};
 use keen_suite::tools::RedisServer;
 use repro::{CONFIGS, Check, SCENARIOS, TOKIO_SCENARIOS, config_name, timed};
 
-/// The row run against a real `redis-server` (issue 16): number, name,
-/// expected outcome.
-const REDIS_ROW: (u32, &str, &str) = (
-    25,
-    "seed_over_redis",
-    "100 pooled children, timeout(0) stale check + ECHO on real Redis: each its own reply",
-);
+/// A row run against a real `redis-server` (issue 16).
+struct RedisRow {
+    number: u32,
+    name: &'static str,
+    expected: &'static str,
+    run: fn(keen_suite::Config, std::net::SocketAddr) -> Check,
+}
+
+const REDIS_ROWS: [RedisRow; 2] = [
+    RedisRow {
+        number: 25,
+        name: "seed_over_redis",
+        expected: "100 pooled children, timeout(0) stale check + ECHO on real Redis: each its own reply",
+        run: repro::redis::seed_over_redis,
+    },
+    RedisRow {
+        number: 26,
+        name: "timeouts_over_redis",
+        expected: "10,000 commands under timeout(1 ms), slow ones mixed in: each timeout the child's own",
+        run: repro::redis::timeouts_over_redis,
+    },
+];
 
 /// One cell of the table.
 struct Cell {
@@ -105,11 +120,12 @@ fn run_all(options: &Options, redis: Option<&RedisServer>) -> Vec<Row> {
             cells,
         });
     }
-    if let Some(server) = redis.filter(|_| selected(REDIS_ROW.1, options)) {
+    let redis_rows = REDIS_ROWS.iter().filter(|r| selected(r.name, options));
+    for (row, server) in redis_rows.filter_map(|row| Some((row, redis?))) {
         let cells = CONFIGS
             .iter()
             .map(|&cfg| {
-                let (check, time) = timed(|| repro::redis::seed_over_redis(cfg, server.addr()));
+                let (check, time) = timed(|| (row.run)(cfg, server.addr()));
                 Cell {
                     config: config_name(cfg),
                     check,
@@ -118,9 +134,9 @@ fn run_all(options: &Options, redis: Option<&RedisServer>) -> Vec<Row> {
             })
             .collect();
         rows.push(Row {
-            number: REDIS_ROW.0,
-            name: REDIS_ROW.1,
-            expected: REDIS_ROW.2,
+            number: row.number,
+            name: row.name,
+            expected: row.expected,
             runtime: "keen",
             cells,
         });

@@ -1,10 +1,12 @@
-//! The seed's pattern against a real Redis (issue 16, row R1): a pool of
+//! The seed's pattern against a real Redis (issue 16, rows 25 and 26): a pool of
 //! connections; 100 children gathered, each takes a connection, checks it
 //! for stale data with `timeout(0)` around a read (redis-py's
 //! `can_read_destructive`), then sends a command and reads its reply. In
 //! Python with an eager task factory the zero timeout cancelled the
 //! parent; here every child must get its own reply, no byte lost or
-//! misattributed, and the parent's scope untouched.
+//! misattributed, and the parent's scope untouched. Row 26 does 10,000
+//! commands under a 1 ms timeout each, with slow commands mixed in: every
+//! timeout must be the child's own and every reply that arrives correct.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -97,6 +99,111 @@ pub fn seed_over_redis(cfg: Config, addr: SocketAddr) -> Check {
                 for (i, child) in children.into_iter().enumerate() {
                     child.await.map_err(|e| format!("child {i}: {e}"))??;
                 }
+                Ok::<(), String>(())
+            })
+            .await;
+        ensure!(!parent.is_cancelled(), "the parent's scope was cancelled");
+        match result {
+            Ok(checked) => checked,
+            Err(cancelled) => Err(format!("the parent was cancelled: {cancelled:?}")),
+        }
+    })
+}
+
+/// A pooled connection that knows whether a reply is still owed on it: a
+/// command cut short by its timeout leaves its reply in flight, and the
+/// pool's health check then drops the connection instead of reusing it.
+struct Conn {
+    stream: TcpStream,
+    clean: bool,
+}
+
+/// One command under a 1 ms timeout: `ECHO msg`, or (`slow`) a `BLPOP`
+/// that blocks 10 ms on the server before its `ECHO`, which must time out.
+async fn command(pool: &Pool<Conn>, msg: &str, slow: bool) -> Result<String, String> {
+    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
+    ensure!(
+        !has_stale_data(&mut conn.stream).await?,
+        "stale bytes on a pooled connection"
+    );
+    conn.clean = false;
+    let mut request = String::new();
+    if slow {
+        request.push_str("*3\r\n$5\r\nBLPOP\r\n$10\r\nkeen:never\r\n$4\r\n0.01\r\n");
+    }
+    request.push_str(&echo_command(msg));
+    conn.stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    if slow {
+        let mut nil = [0u8; 5]; // `*-1\r\n`: the BLPOP timed out on the server
+        conn.stream
+            .read_exact(&mut nil)
+            .await
+            .map_err(|e| e.to_string())?;
+        ensure!(&nil == b"*-1\r\n", "BLPOP replied {nil:?}");
+    }
+    let reply = read_bulk(&mut conn.stream).await?;
+    conn.clean = true;
+    Ok(reply)
+}
+
+/// Row 26: 100 children × 100 commands through 10 connections, each under
+/// `timeout(1 ms)`; every 100th command is slow (10 ms on the server).
+pub fn timeouts_over_redis(cfg: Config, addr: SocketAddr) -> Check {
+    const PER_CHILD: usize = 100;
+    const SLOW_EVERY: usize = 100;
+    let rt = cfg.build();
+    run_in_task(&rt, async move {
+        let pool = std::sync::Arc::new(
+            Pool::builder(CONNECTIONS, move || async move {
+                let stream = TcpStream::connect(addr).await?;
+                stream.set_nodelay(true)?;
+                Ok::<_, std::io::Error>(Conn {
+                    stream,
+                    clean: true,
+                })
+            })
+            .health_check(|conn| conn.clean)
+            .build(),
+        );
+        let parent = CancelScope::new();
+        let result = parent
+            .run(async {
+                let children: Vec<_> = (0..CHILDREN)
+                    .map(|i| {
+                        let pool = pool.clone();
+                        keen::spawn(async move {
+                            let me = keen::task::id();
+                            let mut timeouts = 0;
+                            for j in 0..PER_CHILD {
+                                let msg = format!("child-{i}-{j}");
+                                let slow = (i * PER_CHILD + j) % SLOW_EVERY == 0;
+                                let budget = Duration::from_millis(1);
+                                match timeout(budget, command(&pool, &msg, slow)).await {
+                                    Ok(reply) => {
+                                        let reply = reply.map_err(|e| format!("{msg}: {e}"))?;
+                                        ensure!(!slow, "{msg}: a 10 ms command beat 1 ms");
+                                        ensure!(reply == msg, "{msg} got {reply:?}");
+                                    }
+                                    Err(_elapsed) => timeouts += 1,
+                                }
+                                ensure!(keen::task::id() == me, "{msg}: ran as another task");
+                            }
+                            Ok::<usize, String>(timeouts)
+                        })
+                    })
+                    .collect();
+                let mut timeouts = 0;
+                for (i, child) in children.into_iter().enumerate() {
+                    timeouts += child.await.map_err(|e| format!("child {i}: {e}"))??;
+                }
+                let slow = CHILDREN * PER_CHILD / SLOW_EVERY;
+                ensure!(
+                    timeouts >= slow,
+                    "{timeouts} timeouts, fewer than the {slow} slow commands"
+                );
                 Ok::<(), String>(())
             })
             .await;
