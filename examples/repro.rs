@@ -166,16 +166,33 @@ fn run_all(options: &Options, redis: Option<&RedisServer>) -> Vec<Row> {
 
 /// Runs the Python reproduction if `python3` can import asynkit.
 fn python_contrast() -> Python {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/repro/seed_asynkit.py");
+    run_python("seed_asynkit.py", &[], "asynkit", "pip install asynkit")
+}
+
+/// Runs redis-py's reported failure against `server` if `python3` can
+/// import redis-py and asynkit.
+fn redis_contrast(server: &RedisServer) -> Python {
+    let port = server.addr().port().to_string();
+    run_python(
+        "seed_redis.py",
+        &[&port],
+        "asynkit, redis",
+        "pip install redis==5.0.3 asynkit",
+    )
+}
+
+/// Runs `docs/repro/SCRIPT ARGS` if `python3` can import `modules`.
+fn run_python(script: &str, args: &[&str], modules: &str, install: &str) -> Python {
+    let script = format!("{}/docs/repro/{script}", env!("CARGO_MANIFEST_DIR"));
     let probe = Command::new("python3")
-        .args(["-c", "import asynkit"])
+        .args(["-c", &format!("import {modules}")])
         .output();
     match probe {
         Err(_) => Python::Missing("python3 not found".to_owned()),
         Ok(out) if !out.status.success() => {
-            Python::Missing("python3 cannot import asynkit (pip install asynkit)".to_owned())
+            Python::Missing(format!("python3 cannot import {modules} ({install})"))
         }
-        Ok(_) => match Command::new("python3").arg(script).output() {
+        Ok(_) => match Command::new("python3").arg(&script).args(args).output() {
             Ok(out) => {
                 let mut text = String::from_utf8_lossy(&out.stdout).trim_end().to_owned();
                 let err = String::from_utf8_lossy(&out.stderr);
@@ -193,7 +210,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn print_table(rows: &[Row], python: &Python, total: Duration) {
+fn print_table(rows: &[Row], python: &Python, redis: Option<&Python>, total: Duration) {
     println!("keen reproduction suite: asyncio.timeout() under eager task factories, in Rust");
     println!();
     let configs: Vec<String> = CONFIGS.iter().map(|&c| config_name(c)).collect();
@@ -264,6 +281,25 @@ fn print_table(rows: &[Row], python: &Python, total: Duration) {
             );
         }
     }
+    match redis {
+        Some(Python::Ran(text)) => {
+            println!();
+            println!(
+                "the reported failure, redis-py on the same server (docs/repro/seed_redis.py):"
+            );
+            for line in text.lines() {
+                println!("  {line}");
+            }
+            println!(
+                "keen, same pattern (rows 25 and 26 above): every child gets its own reply; the parent is untouched."
+            );
+        }
+        Some(Python::Missing(why)) => {
+            println!();
+            println!("redis-py contrast not run: {why}.");
+        }
+        None => {}
+    }
 }
 
 fn count(rows: &[Row], runtime: &str) -> (usize, usize) {
@@ -297,7 +333,7 @@ fn json_str(s: &str) -> String {
     out
 }
 
-fn print_json(rows: &[Row], python: &Python, total: Duration) {
+fn print_json(rows: &[Row], python: &Python, redis: Option<&Python>, total: Duration) {
     let mut out = String::from("{\"scenarios\":[");
     for (i, row) in rows.iter().enumerate() {
         if i > 0 {
@@ -331,15 +367,17 @@ fn print_json(rows: &[Row], python: &Python, total: Duration) {
     }
     let (keen_pass, keen_total) = count(rows, "keen");
     let (tokio_pass, tokio_total) = count(rows, "tokio");
-    let python = match python {
+    let as_json = |python: &Python| match python {
         Python::Ran(text) => format!("{{\"ran\":true,\"output\":{}}}", json_str(text)),
         Python::Missing(why) => format!("{{\"ran\":false,\"reason\":{}}}", json_str(why)),
     };
+    let python_redis = redis.map_or_else(|| "null".to_owned(), as_json);
+    let python = as_json(python);
     let _ = write!(
         out,
         "],\"summary\":{{\"keen_pass\":{keen_pass},\"keen_cells\":{keen_total},\
          \"tokio_pass\":{tokio_pass},\"tokio_cells\":{tokio_total},\"seconds\":{:.3}}},\
-         \"python\":{python}}}",
+         \"python\":{python},\"python_redis\":{python_redis}}}",
         total.as_secs_f64()
     );
     println!("{out}");
@@ -374,10 +412,22 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let python = python_contrast();
+    let python_redis = redis.as_ref().map(redis_contrast);
     if options.json {
-        print_json(&rows, &python, total);
+        print_json(&rows, &python, python_redis.as_ref(), total);
     } else {
-        print_table(&rows, &python, total);
+        print_table(&rows, &python, python_redis.as_ref(), total);
+    }
+    // CI installs the Python side too: there, not running it is a failure.
+    let contrasts = [Some(&python), python_redis.as_ref()];
+    if keen_suite::tools::tools_required()
+        && contrasts
+            .iter()
+            .flatten()
+            .any(|p| matches!(p, Python::Missing(_)))
+    {
+        eprintln!("KEEN_REQUIRE_TOOLS=1: a Python contrast did not run");
+        return ExitCode::FAILURE;
     }
     let (keen_pass, keen_total) = count(&rows, "keen");
     if keen_pass == keen_total {
