@@ -7,7 +7,7 @@
 //! keen cell passes. If `python3` can import `asynkit`, it also runs the
 //! original Python reproduction (`docs/repro/seed_asynkit.py`) and prints
 //! its outcome as the contrast; otherwise it says how to enable that. If
-//! `redis-server` is installed, rows 25 and 26 run the seed's pattern against
+//! `redis-server` is installed, rows 25 to 27 run the seed's pattern against
 //! a real Redis started on a free loopback port (`tests/repro/redis.rs`).
 //!
 //! Options: `--filter NAME` (scenarios whose name contains NAME), `--json`
@@ -31,7 +31,7 @@ struct RedisRow {
     run: fn(keen_suite::Config, std::net::SocketAddr) -> Check,
 }
 
-const REDIS_ROWS: [RedisRow; 2] = [
+const REDIS_ROWS: [RedisRow; 3] = [
     RedisRow {
         number: 25,
         name: "seed_over_redis",
@@ -43,6 +43,12 @@ const REDIS_ROWS: [RedisRow; 2] = [
         name: "timeouts_over_redis",
         expected: "10,000 commands under timeout(1 ms), slow ones mixed in: each timeout the child's own",
         run: repro::redis::timeouts_over_redis,
+    },
+    RedisRow {
+        number: 27,
+        name: "redis_rs_over_keen",
+        expected: "redis-rs multiplexed on a keen socket, timeout(0) probe then ECHO: each its own reply",
+        run: repro::redis::redis_rs_over_keen,
     },
 ];
 
@@ -291,7 +297,7 @@ fn print_table(rows: &[Row], python: &Python, redis: Option<&Python>, total: Dur
                 println!("  {line}");
             }
             println!(
-                "keen, same pattern (rows 25 and 26 above): every child gets its own reply; the parent is untouched."
+                "keen, same pattern (rows 25 to 27 above): every child gets its own reply; the parent is untouched."
             );
         }
         Some(Python::Missing(why)) => {

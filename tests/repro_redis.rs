@@ -1,4 +1,4 @@
-//! Rows 25 and 26 of the reproduction suite against a real `redis-server` (started
+//! Rows 25 to 27 of the reproduction suite against a real `redis-server` (started
 //! here on a free loopback port), on every configuration. Skipped with a
 //! line saying how to install it when `redis-server` is missing, unless
 //! `KEEN_REQUIRE_TOOLS=1` (CI), which makes that a failure.
@@ -26,6 +26,18 @@ fn ten_thousand_commands_under_a_1ms_timeout_each_time_out_only_in_their_own_chi
     };
     for cfg in repro::CONFIGS {
         if let Err(why) = repro::redis::timeouts_over_redis(cfg, server.addr()) {
+            panic!("{}: {why}", repro::config_name(cfg));
+        }
+    }
+}
+
+#[test]
+fn redis_rs_on_a_keen_socket_gives_every_child_its_own_reply() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    for cfg in repro::CONFIGS {
+        if let Err(why) = repro::redis::redis_rs_over_keen(cfg, server.addr()) {
             panic!("{}: {why}", repro::config_name(cfg));
         }
     }

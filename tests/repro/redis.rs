@@ -1,4 +1,4 @@
-//! The seed's pattern against a real Redis (issue 16, rows 25 and 26): a pool of
+//! The seed's pattern against a real Redis (issue 16, rows 25 to 27): a pool of
 //! connections; 100 children gathered, each takes a connection, checks it
 //! for stale data with `timeout(0)` around a read (redis-py's
 //! `can_read_destructive`), then sends a command and reads its reply. In
@@ -7,6 +7,7 @@
 //! misattributed, and the parent's scope untouched. Row 26 does 10,000
 //! commands under a 1 ms timeout each, with slow commands mixed in: every
 //! timeout must be the child's own and every reply that arrives correct.
+//! Row 27 runs the pattern through redis-rs on a keen socket.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -207,6 +208,65 @@ pub fn timeouts_over_redis(cfg: Config, addr: SocketAddr) -> Check {
                 Ok::<(), String>(())
             })
             .await;
+        ensure!(!parent.is_cancelled(), "the parent's scope was cancelled");
+        match result {
+            Ok(checked) => checked,
+            Err(cancelled) => Err(format!("the parent was cancelled: {cancelled:?}")),
+        }
+    })
+}
+
+/// Row 27: the seed's pattern through a real Rust client, redis-rs's
+/// multiplexed connection on a keen socket (its tokio-io traits; its
+/// driver future spawned on keen, no tokio runtime). 100 children share
+/// the connection; each first sends a request under `timeout(0)` (cut
+/// short if it does not finish in its first poll: redis-rs then drops that
+/// reply), then `ECHO child-i`, which must come back as its own.
+pub fn redis_rs_over_keen(cfg: Config, addr: SocketAddr) -> Check {
+    let rt = cfg.build();
+    run_in_task(&rt, async move {
+        let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        let info = redis::RedisConnectionInfo::default();
+        let (conn, driver) = redis::aio::MultiplexedConnection::new(&info, stream)
+            .await
+            .map_err(|e| e.to_string())?;
+        let driver = keen::spawn(driver);
+        let parent = CancelScope::new();
+        let result = parent
+            .run(async {
+                let children: Vec<_> = (0..CHILDREN)
+                    .map(|i| {
+                        let mut conn = conn.clone();
+                        keen::spawn(async move {
+                            let stale = format!("stale-{i}");
+                            let mut probe = redis::cmd("ECHO");
+                            probe.arg(&stale);
+                            let probe = probe.query_async::<String>(&mut conn);
+                            match timeout(Duration::ZERO, probe).await {
+                                Err(_elapsed) => {}
+                                Ok(reply) => {
+                                    let reply = reply.map_err(|e| format!("child {i}: {e}"))?;
+                                    ensure!(reply == stale, "child {i}'s probe got {reply:?}");
+                                }
+                            }
+                            let msg = format!("child-{i}");
+                            let reply: String = redis::cmd("ECHO")
+                                .arg(&msg)
+                                .query_async(&mut conn)
+                                .await
+                                .map_err(|e| format!("child {i}: {e}"))?;
+                            ensure!(reply == msg, "child {i} got {reply:?}");
+                            Ok::<(), String>(())
+                        })
+                    })
+                    .collect();
+                for (i, child) in children.into_iter().enumerate() {
+                    child.await.map_err(|e| format!("child {i}: {e}"))??;
+                }
+                Ok::<(), String>(())
+            })
+            .await;
+        driver.abort();
         ensure!(!parent.is_cancelled(), "the parent's scope was cancelled");
         match result {
             Ok(checked) => checked,
