@@ -9,6 +9,7 @@
 //! timeout must be the child's own and every reply that arrives correct.
 //! Row 27 runs the pattern through redis-rs on a keen socket.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -68,46 +69,55 @@ async fn has_stale_data(stream: &mut TcpStream) -> Result<bool, String> {
     }
 }
 
-/// Row R1 on one configuration, against the server at `addr`.
+/// The seed's shape: `CHILDREN` children spawned (eagerly) inside a parent
+/// scope and gathered; fails if a child failed or the parent's scope was
+/// ever cancelled. Returns the children's outputs in order.
+async fn gather_in_parent<T, Fut>(child: impl Fn(usize) -> Fut) -> Result<Vec<T>, String>
+where
+    T: Send + 'static,
+    Fut: Future<Output = Result<T, String>> + Send + 'static,
+{
+    let parent = CancelScope::new();
+    let result = parent
+        .run(async {
+            let children: Vec<_> = (0..CHILDREN).map(|i| keen::spawn(child(i))).collect();
+            let mut outputs = Vec::with_capacity(CHILDREN);
+            for (i, child) in children.into_iter().enumerate() {
+                outputs.push(child.await.map_err(|e| format!("child {i}: {e}"))??);
+            }
+            Ok::<_, String>(outputs)
+        })
+        .await;
+    ensure!(!parent.is_cancelled(), "the parent's scope was cancelled");
+    result.map_err(|cancelled| format!("the parent was cancelled: {cancelled:?}"))?
+}
+
+/// Row 25 on one configuration, against the server at `addr`.
 pub fn seed_over_redis(cfg: Config, addr: SocketAddr) -> Check {
     let rt = cfg.build();
     run_in_task(&rt, async move {
         let pool = std::sync::Arc::new(
             Pool::builder(CONNECTIONS, move || TcpStream::connect(addr)).build(),
         );
-        let parent = CancelScope::new();
-        let result = parent
-            .run(async {
-                let children: Vec<_> = (0..CHILDREN)
-                    .map(|i| {
-                        let pool = pool.clone();
-                        keen::spawn(async move {
-                            let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
-                            ensure!(
-                                !has_stale_data(&mut conn).await?,
-                                "child {i}: stale bytes on a pooled connection"
-                            );
-                            let msg = format!("child-{i}");
-                            conn.write_all(echo_command(&msg).as_bytes())
-                                .await
-                                .map_err(|e| e.to_string())?;
-                            let reply = read_bulk(&mut conn).await?;
-                            ensure!(reply == msg, "child {i} got {reply:?}");
-                            Ok::<(), String>(())
-                        })
-                    })
-                    .collect();
-                for (i, child) in children.into_iter().enumerate() {
-                    child.await.map_err(|e| format!("child {i}: {e}"))??;
-                }
-                Ok::<(), String>(())
-            })
-            .await;
-        ensure!(!parent.is_cancelled(), "the parent's scope was cancelled");
-        match result {
-            Ok(checked) => checked,
-            Err(cancelled) => Err(format!("the parent was cancelled: {cancelled:?}")),
-        }
+        gather_in_parent(|i| {
+            let pool = pool.clone();
+            async move {
+                let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
+                ensure!(
+                    !has_stale_data(&mut conn).await?,
+                    "child {i}: stale bytes on a pooled connection"
+                );
+                let msg = format!("child-{i}");
+                conn.write_all(echo_command(&msg).as_bytes())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let reply = read_bulk(&mut conn).await?;
+                ensure!(reply == msg, "child {i} got {reply:?}");
+                Ok(())
+            }
+        })
+        .await
+        .map(drop)
     })
 }
 
@@ -169,50 +179,37 @@ pub fn timeouts_over_redis(cfg: Config, addr: SocketAddr) -> Check {
             .health_check(|conn| conn.clean)
             .build(),
         );
-        let parent = CancelScope::new();
-        let result = parent
-            .run(async {
-                let children: Vec<_> = (0..CHILDREN)
-                    .map(|i| {
-                        let pool = pool.clone();
-                        keen::spawn(async move {
-                            let me = keen::task::id();
-                            let mut timeouts = 0;
-                            for j in 0..PER_CHILD {
-                                let msg = format!("child-{i}-{j}");
-                                let slow = (i * PER_CHILD + j) % SLOW_EVERY == 0;
-                                let budget = Duration::from_millis(1);
-                                match timeout(budget, command(&pool, &msg, slow)).await {
-                                    Ok(reply) => {
-                                        let reply = reply.map_err(|e| format!("{msg}: {e}"))?;
-                                        ensure!(!slow, "{msg}: a 10 ms command beat 1 ms");
-                                        ensure!(reply == msg, "{msg} got {reply:?}");
-                                    }
-                                    Err(_elapsed) => timeouts += 1,
-                                }
-                                ensure!(keen::task::id() == me, "{msg}: ran as another task");
-                            }
-                            Ok::<usize, String>(timeouts)
-                        })
-                    })
-                    .collect();
+        let timeouts: usize = gather_in_parent(|i| {
+            let pool = pool.clone();
+            async move {
+                let me = keen::task::id();
                 let mut timeouts = 0;
-                for (i, child) in children.into_iter().enumerate() {
-                    timeouts += child.await.map_err(|e| format!("child {i}: {e}"))??;
+                for j in 0..PER_CHILD {
+                    let msg = format!("child-{i}-{j}");
+                    let slow = (i * PER_CHILD + j) % SLOW_EVERY == 0;
+                    let budget = Duration::from_millis(1);
+                    match timeout(budget, command(&pool, &msg, slow)).await {
+                        Ok(reply) => {
+                            let reply = reply.map_err(|e| format!("{msg}: {e}"))?;
+                            ensure!(!slow, "{msg}: a 10 ms command beat 1 ms");
+                            ensure!(reply == msg, "{msg} got {reply:?}");
+                        }
+                        Err(_elapsed) => timeouts += 1,
+                    }
+                    ensure!(keen::task::id() == me, "{msg}: ran as another task");
                 }
-                let slow = CHILDREN * PER_CHILD / SLOW_EVERY;
-                ensure!(
-                    timeouts >= slow,
-                    "{timeouts} timeouts, fewer than the {slow} slow commands"
-                );
-                Ok::<(), String>(())
-            })
-            .await;
-        ensure!(!parent.is_cancelled(), "the parent's scope was cancelled");
-        match result {
-            Ok(checked) => checked,
-            Err(cancelled) => Err(format!("the parent was cancelled: {cancelled:?}")),
-        }
+                Ok(timeouts)
+            }
+        })
+        .await?
+        .into_iter()
+        .sum();
+        let slow = CHILDREN * PER_CHILD / SLOW_EVERY;
+        ensure!(
+            timeouts >= slow,
+            "{timeouts} timeouts, fewer than the {slow} slow commands"
+        );
+        Ok(())
     })
 }
 
@@ -231,46 +228,32 @@ pub fn redis_rs_over_keen(cfg: Config, addr: SocketAddr) -> Check {
             .await
             .map_err(|e| e.to_string())?;
         let driver = keen::spawn(driver);
-        let parent = CancelScope::new();
-        let result = parent
-            .run(async {
-                let children: Vec<_> = (0..CHILDREN)
-                    .map(|i| {
-                        let mut conn = conn.clone();
-                        keen::spawn(async move {
-                            let stale = format!("stale-{i}");
-                            let mut probe = redis::cmd("ECHO");
-                            probe.arg(&stale);
-                            let probe = probe.query_async::<String>(&mut conn);
-                            match timeout(Duration::ZERO, probe).await {
-                                Err(_elapsed) => {}
-                                Ok(reply) => {
-                                    let reply = reply.map_err(|e| format!("child {i}: {e}"))?;
-                                    ensure!(reply == stale, "child {i}'s probe got {reply:?}");
-                                }
-                            }
-                            let msg = format!("child-{i}");
-                            let reply: String = redis::cmd("ECHO")
-                                .arg(&msg)
-                                .query_async(&mut conn)
-                                .await
-                                .map_err(|e| format!("child {i}: {e}"))?;
-                            ensure!(reply == msg, "child {i} got {reply:?}");
-                            Ok::<(), String>(())
-                        })
-                    })
-                    .collect();
-                for (i, child) in children.into_iter().enumerate() {
-                    child.await.map_err(|e| format!("child {i}: {e}"))??;
+        let gathered = gather_in_parent(|i| {
+            let mut conn = conn.clone();
+            async move {
+                let stale = format!("stale-{i}");
+                let mut probe = redis::cmd("ECHO");
+                probe.arg(&stale);
+                let probe = probe.query_async::<String>(&mut conn);
+                match timeout(Duration::ZERO, probe).await {
+                    Err(_elapsed) => {}
+                    Ok(reply) => {
+                        let reply = reply.map_err(|e| format!("child {i}: {e}"))?;
+                        ensure!(reply == stale, "child {i}'s probe got {reply:?}");
+                    }
                 }
-                Ok::<(), String>(())
-            })
-            .await;
+                let msg = format!("child-{i}");
+                let reply: String = redis::cmd("ECHO")
+                    .arg(&msg)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| format!("child {i}: {e}"))?;
+                ensure!(reply == msg, "child {i} got {reply:?}");
+                Ok(())
+            }
+        })
+        .await;
         driver.abort();
-        ensure!(!parent.is_cancelled(), "the parent's scope was cancelled");
-        match result {
-            Ok(checked) => checked,
-            Err(cancelled) => Err(format!("the parent was cancelled: {cancelled:?}")),
-        }
+        gathered.map(drop)
     })
 }
