@@ -1,7 +1,7 @@
 //! The "HTTP under wrk" part of the bench report: `examples/http_server.rs`
 //! on keen, tokio and tokio-per-core (2 workers each), loaded by a real
 //! `wrk` on loopback at 1, 64 and 256 connections, plain and with 16
-//! pipelined requests; requests/s and latency p50/p99 per run, and issue
+//! pipelined requests; requests/s and latency p50/p99 (medians of 3 runs), and issue
 //! 16's targets. When `wrk` is not installed the section says how to
 //! install it (and `KEEN_REQUIRE_TOOLS=1` makes that a failure).
 
@@ -13,6 +13,9 @@ use std::process::{Child, Command, Stdio};
 const RUNTIMES: [&str; 3] = ["keen", "tokio", "tokio-per-core"];
 const CONNECTIONS: [u32; 3] = [1, 64, 256];
 const PIPELINE: usize = 16;
+/// Runs per cell; the table shows each figure's median (one short run on
+/// a shared 2-core VM moves ±10%).
+const REPEATS: usize = 3;
 /// The section's bounds in `docs/benchmarks.md`, so `--no-run` keeps it.
 pub const START: &str = "<!-- wrk: start -->";
 pub const END: &str = "<!-- wrk: end -->";
@@ -55,20 +58,34 @@ pub fn section(root: &Path, seconds: u32) -> Result<String, String> {
         for conns in CONNECTIONS {
             let mut loads = Vec::new();
             for runtime in RUNTIMES {
-                let load = measure(
-                    &server,
-                    runtime,
-                    conns,
-                    pipelined.then_some(&*script),
-                    seconds,
-                )?;
-                eprintln!("wrk {runtime} c={conns} pipelined={pipelined}: {load:?}");
+                let script = pipelined.then_some(&*script);
+                let runs = (0..REPEATS)
+                    .map(|_| measure(&server, runtime, conns, script, seconds))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let load = median(&runs);
+                eprintln!(
+                    "wrk {runtime} c={conns} pipelined={pipelined}: {load:?} (median of {REPEATS})"
+                );
                 loads.push(load);
             }
             rows.push((conns, pipelined, loads));
         }
     }
     Ok(render(&rows, seconds))
+}
+
+/// Each figure's median over `runs`.
+fn median(runs: &[Load]) -> Load {
+    let mid = |f: fn(&Load) -> f64| {
+        let mut v: Vec<f64> = runs.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Load {
+        requests_per_sec: mid(|l| l.requests_per_sec),
+        p50_us: mid(|l| l.p50_us),
+        p99_us: mid(|l| l.p99_us),
+    }
 }
 
 fn pipeline_script() -> String {
@@ -195,7 +212,7 @@ fn render(rows: &[(u32, bool, Vec<Load>)], seconds: u32) -> String {
          `examples/http_server.rs` (hyper 1.x HTTP/1.1, one hello-world handler) on\n\
          keen, tokio multi-thread and one current-thread tokio runtime per core on\n\
          `SO_REUSEPORT` listeners, 2 workers each, loaded by `wrk` on loopback for\n\
-         {seconds} s per run (wrk shares the 2 cores with the server). Targets (issue 16):\n\
+         {seconds} s per run, each figure the median of {REPEATS} runs (wrk shares the 2 cores with the server). Targets (issue 16):\n\
          keen ≥ 1.15× tokio in requests/s and ≤ its p99, and ≥ tokio-per-core.\n\
          wrk times only the first response of a pipelined batch, so pipelined rows\n\
          carry no latency (and no p99 target).\n\n\
@@ -260,5 +277,20 @@ mod tests {
         assert_eq!(load.p50_us, 274.0);
         assert_eq!(load.p99_us, 4430.0);
         assert_eq!(micros("2.5s"), Some(2.5e6));
+    }
+
+    #[test]
+    fn medians_are_taken_per_figure() {
+        let load = |r, p50, p99| Load {
+            requests_per_sec: r,
+            p50_us: p50,
+            p99_us: p99,
+        };
+        let m = median(&[
+            load(3.0, 10.0, 900.0),
+            load(1.0, 30.0, 100.0),
+            load(2.0, 20.0, 500.0),
+        ]);
+        assert_eq!((m.requests_per_sec, m.p50_us, m.p99_us), (2.0, 20.0, 500.0));
     }
 }
