@@ -104,48 +104,42 @@ fn selected(name: &str, options: &Options) -> bool {
     options.filter.as_deref().is_none_or(|f| name.contains(f))
 }
 
+/// One cell per keen configuration, each a timed run of `run`.
+fn keen_cells(run: impl Fn(keen_suite::Config) -> Check) -> Vec<Cell> {
+    CONFIGS
+        .iter()
+        .map(|&cfg| {
+            let (check, time) = timed(|| run(cfg));
+            Cell {
+                config: config_name(cfg),
+                check,
+                time,
+            }
+        })
+        .collect()
+}
+
 fn run_all(options: &Options, redis: Option<&RedisServer>) -> Vec<Row> {
     let mut rows = Vec::new();
     for s in SCENARIOS.iter().filter(|s| selected(s.name, options)) {
-        let cells = CONFIGS
-            .iter()
-            .map(|&cfg| {
-                let (check, time) = timed(|| (s.run)(cfg));
-                Cell {
-                    config: config_name(cfg),
-                    check,
-                    time,
-                }
-            })
-            .collect();
         rows.push(Row {
             number: s.number,
             name: s.name,
             expected: s.expected,
             runtime: "keen",
-            cells,
+            cells: keen_cells(s.run),
         });
     }
-    let redis_rows = REDIS_ROWS.iter().filter(|r| selected(r.name, options));
-    for (row, server) in redis_rows.filter_map(|row| Some((row, redis?))) {
-        let cells = CONFIGS
-            .iter()
-            .map(|&cfg| {
-                let (check, time) = timed(|| (row.run)(cfg, server.addr()));
-                Cell {
-                    config: config_name(cfg),
-                    check,
-                    time,
-                }
-            })
-            .collect();
-        rows.push(Row {
-            number: row.number,
-            name: row.name,
-            expected: row.expected,
-            runtime: "keen",
-            cells,
-        });
+    if let Some(server) = redis {
+        for row in REDIS_ROWS.iter().filter(|r| selected(r.name, options)) {
+            rows.push(Row {
+                number: row.number,
+                name: row.name,
+                expected: row.expected,
+                runtime: "keen",
+                cells: keen_cells(|cfg| (row.run)(cfg, server.addr())),
+            });
+        }
     }
     for s in TOKIO_SCENARIOS.iter().filter(|s| selected(s.name, options)) {
         let cells = [false, true]
