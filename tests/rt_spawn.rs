@@ -495,7 +495,9 @@ fn spawn_from_block_on_is_eager_on_both_flavours() {
         let me = std::thread::current().id();
         rt.block_on(async move {
             let ready = keen::spawn(async { 7 });
-            assert_eq!(ready.is_finished(), cfg.eager, "{cfg}");
+            if cfg.eager || !cfg.is_multi_thread() {
+                assert_eq!(ready.is_finished(), cfg.eager, "{cfg}");
+            } // Lazy on multi-thread: a worker may have run it already.
             assert_eq!(ready.await.unwrap(), 7);
 
             let first = Arc::new(Mutex::new(None));
@@ -517,13 +519,59 @@ fn spawn_from_block_on_is_eager_on_both_flavours() {
             if cfg.eager {
                 assert_eq!(*first.lock().unwrap(), Some(me), "{cfg}");
             }
-            if cfg.is_multi_thread() {
-                assert_ne!(resumed_on, me, "{cfg}: resumed by a worker");
-            } else {
+            if cfg.is_multi_thread() && !cfg.eager {
+                assert_ne!(resumed_on, me, "{cfg}: a queued task runs on a worker");
+            } else if !cfg.is_multi_thread() {
                 assert_eq!(resumed_on, me, "{cfg}");
             }
+            // Eager on multi-thread: a worker, or this thread while the
+            // root waited (see the next two tests).
         });
     });
+}
+
+/// A multi-thread `block_on` whose root is pending runs the tasks its eager
+/// spawns handed over: here the only worker is blocked by user code, and
+/// the child that yielded in its eager step still finishes, on this thread.
+/// (Without that help it would wait for the worker; tokio would too.)
+#[test]
+fn a_waiting_block_on_runs_its_own_eager_children() {
+    for cfg in EAGER.iter().filter(|c| c.is_multi_thread()) {
+        let rt = cfg.build();
+        let me = std::thread::current().id();
+        let keen_suite::Flavor::MultiThread(workers) = cfg.flavor else {
+            unreachable!()
+        };
+        rt.block_on(async {
+            let (started, worker_busy) = std::sync::mpsc::channel();
+            let mut releases = Vec::new();
+            let blockers: Vec<_> = (0..workers)
+                .map(|_| {
+                    let started = started.clone();
+                    let (release, released) = std::sync::mpsc::channel::<()>();
+                    releases.push(release);
+                    keen::spawn_lazy(async move {
+                        started.send(()).unwrap();
+                        let _ = released.recv();
+                    })
+                })
+                .collect();
+            // Every worker is inside a blocker (a queued task never runs on
+            // this thread, so they can only be on the workers).
+            for _ in 0..workers {
+                worker_busy.recv().unwrap();
+            }
+            let child = keen::spawn(async {
+                keen::task::yield_now().await;
+                std::thread::current().id()
+            });
+            assert_eq!(child.await.unwrap(), me, "{cfg}: every worker was blocked");
+            drop(releases);
+            for b in blockers {
+                b.await.unwrap();
+            }
+        });
+    }
 }
 
 /// The thread inside a multi-thread `block_on` hands tasks that eager
@@ -571,5 +619,44 @@ fn block_on_wakes_reach_the_workers_while_the_root_blocks() {
             parent.await.unwrap();
             assert_eq!(done.load(std::sync::atomic::Ordering::SeqCst), 1_000);
         });
+    }
+}
+
+/// The `block_on` thread and the workers race for the tasks its eager
+/// spawns handed over: every child runs to the end exactly once, whichever
+/// thread takes each step, and none is left behind when the root is woken
+/// between two of them.
+#[test]
+fn block_on_and_the_workers_share_handed_over_tasks_each_runs_once() {
+    for cfg in EAGER.iter().filter(|c| c.is_multi_thread()) {
+        let rt = cfg.build();
+        for round in 0..20 {
+            let steps = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let sum: usize = rt.block_on(async {
+                let children: Vec<_> = (0..500)
+                    .map(|i| {
+                        let steps = steps.clone();
+                        keen::spawn(async move {
+                            for _ in 0..3 {
+                                steps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                keen::task::yield_now().await;
+                            }
+                            i
+                        })
+                    })
+                    .collect();
+                let mut sum = 0;
+                for child in children {
+                    sum += child.await.unwrap();
+                }
+                sum
+            });
+            assert_eq!(sum, 500 * 499 / 2, "{cfg}, round {round}");
+            assert_eq!(
+                steps.load(std::sync::atomic::Ordering::Relaxed),
+                1500,
+                "{cfg}, round {round}: a step ran twice or never"
+            );
+        }
     }
 }

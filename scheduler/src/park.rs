@@ -312,6 +312,15 @@ impl Parker {
         }
     }
 
+    /// Consumes a pending unpark token without blocking: whether there was
+    /// one (this parker's thread was woken since it last parked).
+    pub(crate) fn take_token(&self) -> bool {
+        self.inner
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+    }
+
     /// Whether both are handles to the same parker.
     pub(crate) fn ptr_eq(&self, other: &Parker) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)

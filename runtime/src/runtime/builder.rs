@@ -83,12 +83,11 @@ impl Builder {
     /// ```
     /// let rt = keen::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
     /// let (first, later) = rt.block_on(async {
-    ///     let a = rt.spawn(async {
-    ///         let first = std::thread::current().id(); // eager: on this thread
-    ///         keen::task::yield_now().await;
-    ///         (first, std::thread::current().id()) // resumed by a worker
-    ///     });
-    ///     a.await.unwrap()
+    ///     // Eager: the first step runs here, inside `spawn`.
+    ///     let first = rt.spawn(async { std::thread::current().id() });
+    ///     // Queued: one of the 2 workers runs it.
+    ///     let later = keen::spawn_lazy(async { std::thread::current().id() });
+    ///     (first.await.unwrap(), later.await.unwrap())
     /// });
     /// assert_eq!(first, std::thread::current().id());
     /// assert_ne!(later, std::thread::current().id());

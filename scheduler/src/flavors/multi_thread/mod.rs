@@ -46,6 +46,14 @@ struct Remote {
 pub(crate) struct Shared {
     pub(crate) common: Common,
     injector: Injector<Notified>,
+    /// The second injector: tasks a `block_on` thread promoted in its eager
+    /// spawns and handed over from its outbox (see [`BlockOn`]). The
+    /// workers take from it as from `injector`; a `block_on` thread whose
+    /// root is pending also runs them itself ([`BlockOn::help`]), and only
+    /// them: a task queued any other way (`spawn_lazy`, a `Handle` on a
+    /// plain thread, a wake from outside) never runs off the workers.
+    from_block_on: Injector<Notified>,
+    /// Closes both injectors.
     injector_closed: AtomicBool,
     remotes: Box<[Remote]>,
     idle: Idle,
@@ -87,10 +95,42 @@ impl BlockOn {
         let tasks = std::mem::take(&mut *self.outbox.borrow_mut());
         let mut any = false;
         for task in tasks {
-            any |= self.shared.inject(task);
+            any |= self.shared.inject_into(&self.shared.from_block_on, task);
         }
         if any {
             self.shared.notify_parked();
+        }
+    }
+}
+
+impl BlockOn {
+    /// While the root future is pending, runs the tasks `block_on` threads
+    /// handed over (`Shared::from_block_on`: tasks whose eager first step
+    /// ran on such a thread) here, one at a time, until the root is woken
+    /// (`true`: its token is taken, poll it again) or none is waiting
+    /// (`false`: park). The workers were notified for those tasks when
+    /// they were handed over, so helping never keeps work from them; it
+    /// saves the round trip through a sleeping worker for the common
+    /// `block_on` shape of spawning a task and awaiting it (a task that
+    /// yielded once in its eager step then ends where it started).
+    fn help(&self, root: &Parker) -> bool {
+        let shared = &*self.shared;
+        loop {
+            if root.take_token() {
+                return true;
+            }
+            if shared.is_shutdown() {
+                return false;
+            }
+            let task = loop {
+                match shared.from_block_on.steal() {
+                    Steal::Success(task) => break task,
+                    Steal::Empty => return false,
+                    Steal::Retry => {}
+                }
+            };
+            shared.common.metrics.inc(Writer::Remote, |s| &s.polls);
+            task.run();
         }
     }
 }
@@ -127,6 +167,7 @@ impl MultiThread {
             shared: Arc::new(Shared {
                 common: Common::new(config, workers),
                 injector: Injector::new(),
+                from_block_on: Injector::new(),
                 injector_closed: AtomicBool::new(false),
                 remotes: remotes.into_boxed_slice(),
                 idle: Idle::new(workers),
@@ -239,7 +280,9 @@ impl Shared {
                 || self.common.panic_policy.check(),
                 || {
                     cx.flush();
-                    parker.park(None);
+                    if !cx.help(parker) {
+                        parker.park(None);
+                    }
                 },
             )
         })
@@ -252,11 +295,16 @@ impl Shared {
     /// Pushes a task to the injector; `false` if the runtime shut down
     /// (the task is dropped).
     fn inject(&self, task: Notified) -> bool {
+        self.inject_into(&self.injector, task)
+    }
+
+    /// [`inject`](Self::inject) into `injector`, one of this scheduler's two.
+    fn inject_into(&self, injector: &Injector<Notified>, task: Notified) -> bool {
         if self.injector_closed.load(SeqCst) {
             drop(task);
             return false;
         }
-        self.injector.push(task);
+        injector.push(task);
         if self.injector_closed.load(SeqCst) {
             // Raced with shutdown's drain: drain what it may have missed.
             self.drain_injector();
@@ -293,26 +341,34 @@ impl Shared {
         self.cores_returned.notify_all();
     }
 
+    /// A batch from the injector, else from the `block_on` threads' one.
     fn steal_injector(&self, local: &Worker<Notified>) -> Option<Notified> {
-        loop {
-            match self.injector.steal_batch_and_pop(local) {
-                Steal::Success(task) => return Some(task),
-                Steal::Empty => return None,
-                Steal::Retry => {}
-            }
-        }
+        [&self.injector, &self.from_block_on]
+            .into_iter()
+            .find_map(|injector| loop {
+                match injector.steal_batch_and_pop(local) {
+                    Steal::Success(task) => return Some(task),
+                    Steal::Empty => return None,
+                    Steal::Retry => {}
+                }
+            })
     }
 
     fn has_remote_work(&self) -> bool {
-        !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty())
+        !self.injector.is_empty()
+            || !self.from_block_on.is_empty()
+            || self.remotes.iter().any(|r| !r.stealer.is_empty())
     }
 
+    /// Drops every task queued in both injectors.
     fn drain_injector(&self) {
-        loop {
-            match self.injector.steal() {
-                Steal::Success(task) => drop(task),
-                Steal::Empty => break,
-                Steal::Retry => {}
+        for injector in [&self.injector, &self.from_block_on] {
+            loop {
+                match injector.steal() {
+                    Steal::Success(task) => drop(task),
+                    Steal::Empty => break,
+                    Steal::Retry => {}
+                }
             }
         }
     }
