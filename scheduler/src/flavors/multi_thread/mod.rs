@@ -345,11 +345,13 @@ impl Shared {
     fn steal_injector(&self, local: &Worker<Notified>) -> Option<Notified> {
         [&self.injector, &self.from_block_on]
             .into_iter()
-            .find_map(|injector| loop {
-                match injector.steal_batch_and_pop(local) {
-                    Steal::Success(task) => return Some(task),
-                    Steal::Empty => return None,
-                    Steal::Retry => {}
+            .find_map(|injector| {
+                loop {
+                    match injector.steal_batch_and_pop(local) {
+                        Steal::Success(task) => return Some(task),
+                        Steal::Empty => return None,
+                        Steal::Retry => {}
+                    }
                 }
             })
     }
