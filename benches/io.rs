@@ -1,6 +1,6 @@
-//! Network I/O benches, keen beside tokio in one criterion run (issue 15's
-//! targets), on current-thread and multi-thread with 2 workers, all on
-//! loopback:
+//! Network I/O benches, keen beside tokio and smol in one criterion run
+//! (issue 15's targets against tokio; keen ahead of smol, the second peer),
+//! on current-thread and multi-thread with 2 workers, all on loopback:
 //!
 //! | group | what one iteration is |
 //! |---|---|
@@ -11,8 +11,10 @@
 //! and, as the floor of the ping-pong, the same 64-byte round trip on
 //! blocking `std::net` sockets between two threads (`io_ping_pong/floor`).
 //! The workload is written once (`workloads!`) and instantiated for each
-//! runtime with its own `spawn`, sockets and extension traits, so both run
-//! the same code. Targets (issue 15): ping-pong ≥ 1.0× tokio and ≤ 1.3× the
+//! runtime with its own `spawn`, sockets and extension traits, so all three
+//! run the same code: `keen/…`, `tokio/…` and `smol/…` cells, smol's sockets
+//! being async-io's `Async<std::net::TcpStream>` and `Async<TcpListener>`
+//! with futures-lite's `AsyncReadExt`/`AsyncWriteExt` (`common/smol.rs`). Targets (issue 15): ping-pong ≥ 1.0× tokio and ≤ 1.3× the
 //! floor; echo and connection rate ≥ 1.2× tokio. `cargo bench --bench io`.
 
 use std::hint::black_box;
@@ -23,7 +25,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 mod common;
-use common::{flavor, keen_rt, tokio_rt};
+use common::{flavor, keen_rt, smol_rt, tokio_rt};
 
 const MSG: usize = 64;
 const CONNS: usize = 64;
@@ -161,6 +163,15 @@ workloads!(
     tokio::io::AsyncReadExt,
     tokio::io::AsyncWriteExt
 );
+workloads!(
+    on_smol,
+    crate::common::smol::spawn,
+    crate::common::smol::net::TcpListener,
+    crate::common::smol::net::TcpStream,
+    futures_lite::AsyncReadExt,
+    futures_lite::AsyncWriteExt,
+    crate::common::smol::net::StreamOptions
+);
 
 /// The floor: `iters` 64-byte round trips on blocking sockets, the echo on
 /// its own thread.
@@ -216,6 +227,11 @@ fn io(c: &mut Criterion) {
             format!("tokio/{}", flavor(multi)),
             in_task!(tokio, on_tokio::ping_pong),
         );
+        let smol = smol_rt(multi);
+        group.bench_function(
+            format!("smol/{}", flavor(multi)),
+            in_task!(smol, on_smol::ping_pong),
+        );
     }
     group.finish();
 
@@ -233,6 +249,11 @@ fn io(c: &mut Criterion) {
             format!("tokio/{}", flavor(multi)),
             in_task!(tokio, on_tokio::echo_64),
         );
+        let smol = smol_rt(multi);
+        group.bench_function(
+            format!("smol/{}", flavor(multi)),
+            in_task!(smol, on_smol::echo_64),
+        );
     }
     group.finish();
 
@@ -248,6 +269,11 @@ fn io(c: &mut Criterion) {
         group.bench_function(
             format!("tokio/{}", flavor(multi)),
             in_task!(tokio, on_tokio::connect),
+        );
+        let smol = smol_rt(multi);
+        group.bench_function(
+            format!("smol/{}", flavor(multi)),
+            in_task!(smol, on_smol::connect),
         );
     }
     group.finish();

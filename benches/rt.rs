@@ -1,6 +1,8 @@
-//! tokio's own scheduler benches, run on keen and on tokio side by side
-//! (issue 7). Every workload is one generic function over [`Rt`], so both
-//! runtimes execute the same code; each runs on current-thread and on
+//! tokio's own scheduler benches, run on keen, on tokio and on smol side by
+//! side (issue 7; smol, the second peer, is `common/smol.rs`: a
+//! `LocalExecutor`, or an `Executor` on 2 threads). Every workload is one
+//! generic function over [`Rt`], so all three runtimes execute the same
+//! code (`keen/…`, `tokio/…` and `smol/…` cells); each runs on current-thread and on
 //! multi-thread with 2 workers (tokio's multi-thread benches use 4 workers,
 //! its `spawn.rs` uses 1; this suite uses 2 everywhere, the machine's cores).
 //!
@@ -20,7 +22,7 @@
 //! | `rt_spawn` | (S) `block_on` spawns one task (`1 + 1`, a yield, the sum) and awaits it | 1 |
 //! | `rt_spawn10` | (S) the same with ten tasks, awaited in order | 10 |
 //!
-//! Adaptations (the same on both runtimes):
+//! Adaptations (the same on every runtime):
 //!
 //! - Completion. tokio blocks in `std::sync::mpsc::Receiver::recv` (inside
 //!   `block_on`, or on the bench thread for `yield_many`) until the last task
@@ -38,10 +40,12 @@
 //!   both flavours), queued everywhere else. A chain
 //!   of eager spawns nests in place up to keen's depth limit (32), then queues
 //!   (`docs/eager.md`), which is what keeps `chained_spawn` and the busy
-//!   chains from growing the stack.
+//!   chains from growing the stack. smol's spawns always queue.
+//! - smol's handle detaches its task when dropped, as keen's and tokio's
+//!   do (`common/smol.rs`), so the dropped handles below mean the same.
 //!
-//! `cargo bench --bench rt`: each group takes under half a minute, the whole
-//! file about three minutes on 2 cores.
+//! `cargo bench --bench rt`: each group takes under three quarters of a
+//! minute, the whole file about four and a half minutes on 2 cores.
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -56,7 +60,8 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 
 mod common;
-use common::{flavor, keen_rt, tokio_rt};
+use common::smol::SmolRt;
+use common::{flavor, keen_rt, smol, smol_rt, tokio_rt};
 
 /// Workers of the multi-thread flavour (`common` builds it with 2).
 const WORKERS: usize = 2;
@@ -73,8 +78,8 @@ const CHAIN: usize = 1_000;
 /// How long a busy task spins between yields or spawns.
 const STALL: Duration = Duration::from_micros(10);
 
-/// What a workload needs from a runtime; implemented by keen's and tokio's
-/// with direct calls, so a workload compiles to the same code it would be
+/// What a workload needs from a runtime; implemented by keen's, tokio's and
+/// smol's with direct calls, so a workload compiles to the same code it would be
 /// written as by hand.
 trait Rt: Sized + 'static {
     /// The runtime's name in bench ids.
@@ -155,6 +160,36 @@ impl Rt for tokio::runtime::Runtime {
     }
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
+    }
+}
+
+impl Rt for SmolRt {
+    const NAME: &'static str = "smol";
+    type JoinError = std::convert::Infallible;
+    type Join<T: Send + 'static> = smol::JoinHandle<T>;
+
+    fn build(multi: bool) -> Self {
+        smol_rt(multi)
+    }
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        SmolRt::block_on(self, future)
+    }
+    fn spawn_remote<F>(&self, future: F) -> Self::Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        SmolRt::spawn(self, future)
+    }
+    fn spawn<F>(future: F) -> Self::Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        smol::spawn(future)
+    }
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        smol::task::yield_now()
     }
 }
 
@@ -288,7 +323,7 @@ fn configure_slow(group: &mut BenchmarkGroup<'_, WallTime>) {
         .measurement_time(Duration::from_secs(4));
 }
 
-/// Benches `W` on keen and on tokio, current-thread then multi-thread. Each
+/// Benches `W` on keen, tokio and smol, current-thread then multi-thread. Each
 /// cell builds its own runtime and drops it (and its background load) before
 /// the next one starts.
 fn side_by_side<W: Workload>(c: &mut Criterion) {
@@ -300,6 +335,7 @@ fn side_by_side<W: Workload>(c: &mut Criterion) {
         }
         cell::<keen::Runtime, W>(&mut group, multi);
         cell::<tokio::runtime::Runtime, W>(&mut group, multi);
+        cell::<SmolRt, W>(&mut group, multi);
     }
     group.finish();
 }

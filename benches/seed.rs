@@ -1,4 +1,5 @@
-//! The seed workload, keen beside tokio in one run (issue 7): from inside a
+//! The seed workload, keen beside tokio and smol in one run (issue 7; smol
+//! is the second peer, `common/smol.rs`): from inside a
 //! task, spawn N children that each run `timeout(Duration::ZERO,
 //! yield_now())`, then await every child in spawn order (a gather); per
 //! batch, for N = 100 and N = 10,000.
@@ -6,12 +7,16 @@
 //! Each child is pending once (the yield), so its timeout really registers
 //! a zero-length timer, and then completes with either the inner output or
 //! `Elapsed`, whichever the runtime sees first; the result is only
-//! `black_box`ed. tokio has no counterpart among its own benches; the
+//! `black_box`ed. (smol's timeout, the body raced against an
+//! `async_io::Timer`, finds a zero-length timer already due when it first
+//! polls it, so its children end `Elapsed` in their first poll without
+//! registering a timer: that is what smol does with this code.) tokio has no counterpart among its own benches; the
 //! spawn-then-gather shape is `spawn_many_yield_once` in `benches/spawn.rs`
 //! with a timeout around each child's body.
 //!
 //! Groups `seed_gather/100` and `seed_gather/10000`; each runs on
-//! current-thread and on multi-thread with 2 workers. `cargo bench --bench
+//! current-thread and on multi-thread with 2 workers, as `keen/…`,
+//! `tokio/…` and `smol/…`. `cargo bench --bench
 //! seed`.
 
 use std::hint::black_box;
@@ -20,11 +25,12 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 mod common;
-use common::{flavor, keen_rt, tokio_rt};
+use common::{flavor, keen_rt, smol, smol_rt, tokio_rt};
 
-/// One batch on runtime `$rt` of crate `$rtc` (`keen` or `tokio`, whose
-/// `spawn`, `time::timeout` and `task::yield_now` have the same shapes):
-/// the text is written once, so both runtimes run the same code.
+/// One batch on runtime `$rt` of crate `$rtc` (`keen`, `tokio` or
+/// `common::smol`, whose `spawn`, `time::timeout` and `task::yield_now`
+/// have the same shapes): the text is written once, so all three runtimes
+/// run the same code.
 macro_rules! gather {
     ($rtc:ident, $rt:expr, $children:expr) => {
         $rt.block_on(async {
@@ -66,6 +72,11 @@ fn seed_gather(c: &mut Criterion, children: usize) {
         let rt = tokio_rt(multi);
         group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
             b.iter(|| gather!(tokio, rt, children))
+        });
+        drop(rt);
+        let rt = smol_rt(multi);
+        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
+            b.iter(|| gather!(smol, rt, children))
         });
     }
     group.finish();

@@ -1,4 +1,5 @@
-//! Spawn benches, keen beside tokio in one run (issue 3's targets):
+//! Spawn benches, keen beside tokio and smol in one run (issue 3's
+//! targets against tokio; keen ahead of smol, the second peer):
 //!
 //! - `spawn_ready`: spawn + await of a future that is ready on its first
 //!   poll, from inside a task, per spawn; plus the floor, a `Box::pin`
@@ -6,7 +7,9 @@
 //! - `spawn_many`: from inside a task, spawn 10,000 tasks that each yield
 //!   once, then await them all; per batch.
 //!
-//! Each runs on current-thread and on multi-thread with 2 workers.
+//! Each runs on current-thread and on multi-thread with 2 workers, as
+//! `keen/…`, `tokio/…` and `smol/…` (smol's executor as `common/smol.rs`
+//! builds it; its spawns start queued, as smol's always do).
 //! `cargo bench --bench spawn`; the bench report (issue 7) reads the results.
 
 use std::future::Future;
@@ -19,7 +22,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 mod common;
-use common::{flavor, keen_rt, time_in_task, tokio_rt};
+use common::{flavor, keen_rt, smol, smol_rt, time_in_task, tokio_rt};
 
 const MANY: usize = 10_000;
 
@@ -49,6 +52,14 @@ fn spawn_ready(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 time_in_task!(rt, iters, {
                     black_box(tokio::spawn(async { black_box(1u64) }).await.unwrap())
+                })
+            })
+        });
+        let rt = smol_rt(multi);
+        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                time_in_task!(rt, iters, {
+                    black_box(smol::spawn(async { black_box(1u64) }).await.unwrap())
                 })
             })
         });
@@ -86,6 +97,23 @@ fn spawn_many(c: &mut Criterion) {
                     tokio::spawn(async {
                         let handles: Vec<_> = (0..MANY)
                             .map(|_| tokio::spawn(async { tokio::task::yield_now().await }))
+                            .collect();
+                        for h in handles {
+                            h.await.unwrap();
+                        }
+                    })
+                    .await
+                    .unwrap()
+                })
+            })
+        });
+        let rt = smol_rt(multi);
+        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    smol::spawn(async {
+                        let handles: Vec<_> = (0..MANY)
+                            .map(|_| smol::spawn(async { smol::task::yield_now().await }))
                             .collect();
                         for h in handles {
                             h.await.unwrap();

@@ -1,5 +1,6 @@
-//! `keen::sync` beside `tokio::sync`, each on its own runtime, in one run
-//! (issue 5's targets: keen no worse than tokio on each):
+//! `keen::sync` beside `tokio::sync` and smol's async-lock and
+//! async-channel, each on its own runtime, in one run (issue 5's targets:
+//! keen no worse than tokio on each; and ahead of smol, the second peer):
 //!
 //! - `mutex_uncontended`: `lock().await` + unlock in one task, per call.
 //! - `mutex_contended`: 8 tasks × 100 rounds of lock, `yield_now()` while
@@ -16,8 +17,14 @@
 //!   receives requests on `mpsc::channel(10)`, each carrying a oneshot reply
 //!   sender; a client makes 1000 round trips per batch.
 //!
-//! Each runs on current-thread and on multi-thread with 2 workers; batch
-//! bodies run inside a spawned task on both runtimes.
+//! Each runs on current-thread and on multi-thread with 2 workers, as
+//! `keen/…`, `tokio/…` and `smol/…`; batch bodies run inside a spawned task
+//! on every runtime. smol's side (`common/smol.rs`): async-lock's `Mutex`
+//! and `Semaphore`; async-channel's `bounded` and `unbounded` for the mpsc
+//! groups (a sync send on the unbounded one is `try_send`, which cannot
+//! fail there); for `request_reply`, requests on `bounded(10)`, each
+//! carrying a `bounded(1)` sender as its oneshot (smol has no oneshot of
+//! its own).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -28,15 +35,16 @@ use criterion::{
 };
 
 mod common;
-use common::{flavor, keen_rt, time_in_task, tokio_rt};
+use common::{flavor, keen_rt, smol, smol_rt, time_in_task, tokio_rt};
 
 const TASKS: usize = 8;
 const ROUNDS: usize = 100;
 
 /// Benches `$body`, written once with the runtime crate named `$rtc`
-/// (`$rtc::spawn`, `$rtc::sync::Mutex`, …), on keen and then on tokio of
-/// the same flavour: each iteration runs it in one task of that runtime.
-macro_rules! both_in_task {
+/// (`$rtc::spawn`, `$rtc::sync::Mutex`, …), on keen, on tokio and on smol
+/// (`common::smol`) of the same flavour: each iteration runs it in one
+/// task of that runtime.
+macro_rules! each_in_task {
     ($group:expr, $multi:expr, |$rtc:ident| $body:block) => {{
         {
             use keen as $rtc;
@@ -49,6 +57,13 @@ macro_rules! both_in_task {
             use tokio as $rtc;
             let rt = tokio_rt($multi);
             $group.bench_function(format!("tokio/{}", flavor($multi)), |b| {
+                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
+            });
+        }
+        {
+            use smol as $rtc;
+            let rt = smol_rt($multi);
+            $group.bench_function(format!("smol/{}", flavor($multi)), |b| {
                 b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
             });
         }
@@ -87,6 +102,17 @@ fn mutex_uncontended(c: &mut Criterion) {
                 })
             })
         });
+        let rt = smol_rt(multi);
+        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                let m = Arc::new(smol::sync::Mutex::new(0u64));
+                time_in_task!(rt, iters, {
+                    let mut g = m.lock().await;
+                    *g += 1;
+                    black_box(&*g);
+                })
+            })
+        });
     }
     group.finish();
 }
@@ -95,7 +121,7 @@ fn mutex_contended(c: &mut Criterion) {
     let mut group = c.benchmark_group("mutex_contended");
     configure(&mut group);
     for multi in [false, true] {
-        both_in_task!(group, multi, |rtc| {
+        each_in_task!(group, multi, |rtc| {
             let m = Arc::new(rtc::sync::Mutex::new(0usize));
             let tasks: Vec<_> = (0..TASKS)
                 .map(|_| {
@@ -136,6 +162,14 @@ fn semaphore_uncontended(c: &mut Criterion) {
                 time_in_task!(rt, iters, drop(black_box(s.acquire().await.unwrap())))
             })
         });
+        // async-lock's `acquire` cannot fail: it yields the guard itself.
+        let rt = smol_rt(multi);
+        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                let s = Arc::new(smol::sync::Semaphore::new(4));
+                time_in_task!(rt, iters, drop(black_box(s.acquire().await)))
+            })
+        });
     }
     group.finish();
 }
@@ -144,14 +178,16 @@ fn semaphore_contended(c: &mut Criterion) {
     let mut group = c.benchmark_group("semaphore_contended");
     configure(&mut group);
     for multi in [false, true] {
-        both_in_task!(group, multi, |rtc| {
+        each_in_task!(group, multi, |rtc| {
             let s = Arc::new(rtc::sync::Semaphore::new(2));
             let tasks: Vec<_> = (0..TASKS)
                 .map(|_| {
                     let s = s.clone();
                     rtc::spawn(async move {
                         for _ in 0..ROUNDS {
-                            let _p = s.acquire().await.unwrap();
+                            // Held to the end of the round: keen's and
+                            // tokio's permit inside its `Ok`, smol's guard.
+                            let _p = s.acquire().await;
                             rtc::task::yield_now().await;
                         }
                     })
@@ -165,12 +201,15 @@ fn semaphore_contended(c: &mut Criterion) {
     group.finish();
 }
 
-/// One mpsc workload written once per runtime: `$spawn` spawns, `$bounded`
-/// and `$unbounded` build the channels.
+/// One mpsc workload written once per runtime: `$spawn` spawns, `$mpsc`'s
+/// `channel` and `unbounded_channel` build the channels, and `$send_now`
+/// is the unbounded sender's synchronous send (`send` on keen and tokio,
+/// `try_send` on async-channel, whose `send` is async).
 macro_rules! mpsc_workloads {
-    ($rt:expr, $spawn:path, $mpsc:path) => {{
+    ($rt:expr, $spawn:path, $mpsc:path, $send_now:ident) => {{
         use $mpsc as mpsc;
         let rt = &$rt;
+        #[allow(unused_mut, reason = "async-channel's receiver needs no `mut`")]
         let contention = move |capacity: Option<usize>| {
             rt.block_on(rt.spawn(async move {
                 match capacity {
@@ -185,7 +224,7 @@ macro_rules! mpsc_workloads {
                             });
                         }
                         for _ in 0..5 * 1000 {
-                            black_box(rx.recv().await);
+                            let _ = black_box(rx.recv().await);
                         }
                     }
                     None => {
@@ -194,18 +233,19 @@ macro_rules! mpsc_workloads {
                             let tx = tx.clone();
                             $spawn(async move {
                                 for i in 0..1000 {
-                                    tx.send(i).unwrap();
+                                    tx.$send_now(i).unwrap();
                                 }
                             });
                         }
                         for _ in 0..5 * 1000 {
-                            black_box(rx.recv().await);
+                            let _ = black_box(rx.recv().await);
                         }
                     }
                 }
             }))
             .unwrap()
         };
+        #[allow(unused_mut, reason = "async-channel's receiver needs no `mut`")]
         let uncontended = move |bounded: bool| {
             rt.block_on(rt.spawn(async move {
                 if bounded {
@@ -214,15 +254,15 @@ macro_rules! mpsc_workloads {
                         tx.send(i).await.unwrap();
                     }
                     for _ in 0..5000 {
-                        black_box(rx.recv().await);
+                        let _ = black_box(rx.recv().await);
                     }
                 } else {
                     let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
                     for i in 0..5000 {
-                        tx.send(i).unwrap();
+                        tx.$send_now(i).unwrap();
                     }
                     for _ in 0..5000 {
-                        black_box(rx.recv().await);
+                        let _ = black_box(rx.recv().await);
                     }
                 }
             }))
@@ -246,13 +286,21 @@ fn mpsc(c: &mut Criterion) {
         configure(&mut group);
         for multi in [false, true] {
             let rt = keen_rt(multi);
-            let (contention, uncontended) = mpsc_workloads!(rt, keen::spawn, keen::sync::mpsc);
+            let (contention, uncontended) =
+                mpsc_workloads!(rt, keen::spawn, keen::sync::mpsc, send);
             group.bench_function(format!("keen/{}", flavor(multi)), |b| {
                 b.iter(|| run(&contention, &uncontended))
             });
             let rt = tokio_rt(multi);
-            let (contention, uncontended) = mpsc_workloads!(rt, tokio::spawn, tokio::sync::mpsc);
+            let (contention, uncontended) =
+                mpsc_workloads!(rt, tokio::spawn, tokio::sync::mpsc, send);
             group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
+                b.iter(|| run(&contention, &uncontended))
+            });
+            let rt = smol_rt(multi);
+            let (contention, uncontended) =
+                mpsc_workloads!(rt, smol::spawn, smol::sync::mpsc, try_send);
+            group.bench_function(format!("smol/{}", flavor(multi)), |b| {
                 b.iter(|| run(&contention, &uncontended))
             });
         }
@@ -306,6 +354,30 @@ fn request_reply(c: &mut Criterion) {
                         let (reply, answer) = tokio::sync::oneshot::channel();
                         tx.send(reply).await.unwrap();
                         answer.await.unwrap();
+                    }
+                }))
+                .unwrap()
+            })
+        });
+        drop(tx);
+        let rt = smol_rt(multi);
+        let tx = rt.block_on(async {
+            let (tx, rx) = async_channel::bounded::<async_channel::Sender<()>>(10);
+            drop(smol::spawn(async move {
+                while let Ok(reply) = rx.recv().await {
+                    reply.try_send(()).unwrap();
+                }
+            }));
+            tx
+        });
+        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
+            b.iter(|| {
+                let tx = tx.clone();
+                rt.block_on(rt.spawn(async move {
+                    for _ in 0..1000 {
+                        let (reply, answer) = async_channel::bounded(1);
+                        tx.send(reply).await.unwrap();
+                        answer.recv().await.unwrap();
                     }
                 }))
                 .unwrap()

@@ -1,4 +1,5 @@
-//! Timer benches, keen beside tokio in one run (issue 4's targets):
+//! Timer benches, keen beside tokio and smol in one run (issue 4's targets
+//! against tokio; keen ahead of smol, the second peer):
 //!
 //! - `timeout_pending_once`: `timeout(1 s, yield_now())` from inside a task,
 //!   per call. The body is pending once, so the timer really is inserted into
@@ -16,7 +17,12 @@
 //!   (the fire latency is this minus 1 ms; `examples/timer_latency.rs`
 //!   prints its p50/p99).
 //!
-//! Each runs on current-thread and on multi-thread with 2 workers.
+//! Each runs on current-thread and on multi-thread with 2 workers, as
+//! `keen/…`, `tokio/…` and `smol/…`. smol's timeout is written as smol
+//! users write it (`common/smol.rs`): the future raced against an
+//! `async_io::Timer` with `futures_lite::future::or`, the future first, so
+//! the timer registers with async-io's reactor when the body is pending
+//! and not when it is ready; its sleep is `Timer::after`.
 
 use std::future::{Future, pending, poll_fn};
 use std::hint::black_box;
@@ -27,7 +33,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 mod common;
-use common::{flavor, keen_rt, time_in_task, tokio_rt};
+use common::{flavor, keen_rt, smol, smol_rt, time_in_task, tokio_rt};
 
 const SECOND: Duration = Duration::from_secs(1);
 const BATCH: usize = 100_000;
@@ -54,6 +60,15 @@ fn timeout_pending_once(c: &mut Criterion) {
                 })
             })
         });
+        let rt = smol_rt(multi);
+        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                time_in_task!(rt, iters, {
+                    let r = smol::time::timeout(SECOND, smol::task::yield_now()).await;
+                    black_box(r).unwrap()
+                })
+            })
+        });
     }
     group.finish();
 }
@@ -76,6 +91,15 @@ fn timeout_ready(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 time_in_task!(rt, iters, {
                     let r = tokio::time::timeout(SECOND, async { black_box(1u64) }).await;
+                    black_box(r.unwrap())
+                })
+            })
+        });
+        let rt = smol_rt(multi);
+        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
+            b.iter_custom(|iters| {
+                time_in_task!(rt, iters, {
+                    let r = smol::time::timeout(SECOND, async { black_box(1u64) }).await;
                     black_box(r.unwrap())
                 })
             })
@@ -157,6 +181,19 @@ fn timeouts_100k(c: &mut Criterion) {
                 .unwrap()
             })
         });
+        let rt = smol_rt(multi);
+        group.bench_function(BenchmarkId::new("smol", flavor(multi)), |b| {
+            b.iter(|| {
+                rt.block_on(rt.spawn(async {
+                    let mut all: Vec<_> = (0..BATCH)
+                        .map(|_| Box::pin(smol::time::timeout(SECOND, pending::<()>())))
+                        .collect();
+                    poll_all_once(&mut all).await;
+                    drop(all);
+                }))
+                .unwrap()
+            })
+        });
     }
     group.finish();
 }
@@ -175,6 +212,10 @@ fn sleep_1ms(c: &mut Criterion) {
         let rt = tokio_rt(multi);
         group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
             b.iter(|| rt.block_on(async { tokio::time::sleep(ms).await }))
+        });
+        let rt = smol_rt(multi);
+        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
+            b.iter(|| rt.block_on(async { smol::time::sleep(ms).await }))
         });
     }
     group.finish();

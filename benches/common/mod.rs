@@ -1,5 +1,8 @@
 //! Runtime construction shared by the side-by-side benches: the same
-//! flavours, built the same way, for keen and for tokio.
+//! flavours, built the same way, for keen, for tokio and for smol (whose
+//! runtime and names live in `smol.rs`).
+
+pub mod smol;
 
 /// A keen runtime: current-thread, or multi-thread with 2 workers.
 pub fn keen_rt(multi: bool) -> keen::Runtime {
@@ -27,6 +30,17 @@ pub fn tokio_rt(multi: bool) -> tokio::runtime::Runtime {
     b.enable_all().build().unwrap()
 }
 
+/// A smol runtime of the same flavour: a `LocalExecutor` on the calling
+/// thread, or an `Executor` driven by 2 threads (see `smol.rs`).
+#[allow(dead_code, reason = "the examples build keen and tokio runtimes only")]
+pub fn smol_rt(multi: bool) -> smol::SmolRt {
+    if multi {
+        smol::SmolRt::multi_thread(2)
+    } else {
+        smol::SmolRt::current_thread()
+    }
+}
+
 /// The flavour's label in bench ids.
 pub fn flavor(multi: bool) -> &'static str {
     if multi {
@@ -38,8 +52,8 @@ pub fn flavor(multi: bool) -> &'static str {
 
 /// Runs `$body` (an expression that may `.await`) `$iters` times inside one
 /// task of `$rt` — where applications spawn and time out — and returns the
-/// time the loop took. Same text for keen and tokio: both runtimes have
-/// `block_on` and `spawn` with these shapes.
+/// time the loop took. Same text for keen, tokio and smol: all three
+/// runtimes have `block_on` and `spawn` with these shapes.
 #[allow(
     unused_macros,
     reason = "examples include this module for the runtime constructors only"

@@ -1,13 +1,14 @@
 //! The bench report: `cargo run --release --example bench-report [-- --quick]`.
 //!
-//! Runs every criterion bench of the suite (each workload on keen and on
-//! tokio in the same run), measures the peak RSS of 1M idle tasks on each
-//! runtime (`examples/idle_tasks.rs`, from outside, through `wait4`), reads
-//! criterion's estimates from `target/criterion`, and writes
-//! `docs/benchmarks.md` (a table per group: keen, tokio, and the ratio
-//! tokio/keen, above 1 when keen is faster; the targets of issue 7, met or
-//! missed; the machine and the date) and `docs/benchmarks.svg` (the ratios
-//! as bars).
+//! Runs every criterion bench of the suite (each workload on keen, on tokio
+//! and, for most, on smol in the same run), measures the peak RSS of 1M
+//! idle tasks on keen and tokio (`examples/idle_tasks.rs`, from outside,
+//! through `wait4`), reads criterion's estimates from `target/criterion`,
+//! and writes `docs/benchmarks.md` (a table per group: keen beside each
+//! peer, a row per peer, and the ratio peer/keen, above 1 when keen is
+//! faster; the targets of issue 7 against tokio and keen ahead of smol,
+//! met or missed; the machine and the date) and `docs/benchmarks.svg` (the
+//! ratios as bars, `chart.rs`). Pairing and targets are `pairs.rs`.
 //!
 //! It also runs `wrk` against `examples/http_server.rs` on keen, tokio and
 //! tokio-per-core (`wrk.rs`) for the "HTTP under wrk" section.
@@ -18,13 +19,16 @@
 //! that bench; repeatable). Text below the generated part of
 //! `docs/benchmarks.md` (the findings, written by hand) is kept.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
+mod chart;
+mod pairs;
 mod wrk;
+
+use pairs::{Estimate, PEERS, Pair, pair_up, target};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Everything after this line of `docs/benchmarks.md` is hand-written.
@@ -34,36 +38,6 @@ struct Options {
     quick: bool,
     run: bool,
     benches: Vec<String>,
-}
-
-/// One criterion result: mean time per iteration, in nanoseconds.
-#[derive(Debug, Clone)]
-struct Estimate {
-    group: String,
-    function: String,
-    param: Option<String>,
-    mean_ns: f64,
-}
-
-/// keen beside tokio (or beside the floor) for one group, flavour, param.
-struct Pair {
-    group: String,
-    label: String,
-    keen: f64,
-    other: f64,
-    /// "tokio" or "floor".
-    other_name: &'static str,
-}
-
-impl Pair {
-    /// tokio / keen (> 1: keen faster); for the floor, keen / floor.
-    fn ratio(&self) -> f64 {
-        if self.other_name == "floor" {
-            self.keen / self.other
-        } else {
-            self.other / self.keen
-        }
-    }
 }
 
 fn main() -> ExitCode {
@@ -97,7 +71,7 @@ fn main() -> ExitCode {
         }
     };
     let pairs = pair_up(&estimates);
-    let svg = render_svg(&pairs, memory.as_ref());
+    let svg = chart::render_svg(&pairs, memory.as_ref());
     let md = render_markdown(&estimates, &pairs, memory.as_ref(), &options);
     let docs = Path::new(ROOT).join("docs");
     let path = docs.join("benchmarks.md");
@@ -327,125 +301,6 @@ fn json_number_field(json: &str, key: &str) -> Option<f64> {
     rest[..end].parse().ok()
 }
 
-/// `keen/<flavour>` beside `tokio/<flavour>` (same param), and beside the
-/// group's floor with the same flavour and param if there is one, else the
-/// group's only `floor…` entry (the spawn floor runs no runtime at all).
-fn pair_up(estimates: &[Estimate]) -> Vec<Pair> {
-    type Key = (String, Option<String>, String);
-    let mut by_key: BTreeMap<(String, Option<String>, String, String), f64> = BTreeMap::new();
-    let mut floors: BTreeMap<Key, f64> = BTreeMap::new();
-    for e in estimates {
-        let (runtime, flavour) = e.function.split_once('/').unwrap_or((&e.function, ""));
-        if runtime == "floor" {
-            floors.insert(
-                (e.group.clone(), e.param.clone(), flavour.to_owned()),
-                e.mean_ns,
-            );
-        }
-        by_key.insert(
-            (
-                e.group.clone(),
-                e.param.clone(),
-                flavour.to_owned(),
-                runtime.to_owned(),
-            ),
-            e.mean_ns,
-        );
-    }
-    let mut pairs = Vec::new();
-    for ((group, param, flavour, runtime), &keen) in &by_key {
-        if runtime != "keen" {
-            continue;
-        }
-        let label = [flavour.as_str(), param.as_deref().unwrap_or("")]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let key = (
-            group.clone(),
-            param.clone(),
-            flavour.clone(),
-            "tokio".to_owned(),
-        );
-        if let Some(&tokio) = by_key.get(&key) {
-            pairs.push(Pair {
-                group: group.clone(),
-                label: label.clone(),
-                keen,
-                other: tokio,
-                other_name: "tokio",
-            });
-        }
-        let exact = floors.get(&(group.clone(), param.clone(), flavour.clone()));
-        let mut of_group = floors.iter().filter(|((g, _, _), _)| g == group);
-        let only = match (of_group.next(), of_group.next()) {
-            (Some((_, floor)), None) => Some(floor),
-            _ => None,
-        };
-        if let Some(&floor) = exact.or(only) {
-            pairs.push(Pair {
-                group: group.clone(),
-                label,
-                keen,
-                other: floor,
-                other_name: "floor",
-            });
-        }
-    }
-    pairs
-}
-
-/// The target of a pair (issues 7, 15 and 17): (description, met?).
-fn target(pair: &Pair) -> Option<(&'static str, bool)> {
-    let g = pair.group.as_str();
-    let r = pair.ratio();
-    if pair.other_name == "floor" {
-        // Only the eager-spawn and the blocking ping-pong floors are
-        // targets; other floors are context (what the workload costs before
-        // the runtime does anything).
-        if g == "io_ping_pong" {
-            return Some(("≤ 1.3× the blocking floor", r <= 1.3));
-        }
-        return g
-            .contains("spawn_ready")
-            .then_some(("≤ 2× the floor", r <= 2.0));
-    }
-    let (text, min) = if g == "io_echo_64" || g == "io_connect" {
-        ("≥ 1.2× tokio", 1.2)
-    } else if g.ends_with("@thread") {
-        // Issue 17: from a plain thread through a Handle.
-        ("≥ 1.5× tokio", 1.5)
-    } else if g.starts_with("spawn_yield@") {
-        ("≥ 1.5× tokio", 1.5)
-    } else if g.starts_with("timeout_cancel@") {
-        ("≥ 2× tokio", 2.0)
-    } else if g.starts_with("gather/") {
-        ("≥ 3× tokio", 3.0)
-    } else if g.contains("spawn_ready") {
-        ("≥ 5× tokio", 5.0)
-    } else if g.contains("spawn_many") {
-        ("≥ 1.5× tokio", 1.5)
-    } else if g.contains("yield_many") || g.contains("ping_pong") || g.contains("chained_spawn") {
-        ("≥ 1.0× tokio", 1.0)
-    } else if g.contains("timeout_pending_once") || g.contains("timeouts_100k") {
-        ("≥ 2× tokio", 2.0)
-    } else if g.contains("seed") {
-        ("≥ 3× tokio", 3.0)
-    } else if g.contains("sync")
-        || g.contains("mutex")
-        || g.contains("semaphore")
-        || g.contains("mpsc")
-        || g.contains("oneshot")
-        || g.contains("request_reply")
-    {
-        ("≥ 1.0× tokio", 1.0)
-    } else {
-        return None;
-    };
-    Some((text, r >= min))
-}
-
 fn fmt_time(ns: f64) -> String {
     if ns >= 1e9 {
         format!("{:.3} s", ns / 1e9)
@@ -478,7 +333,10 @@ fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let rustc = command_line("rustc", &["-V"]).unwrap_or_else(|| "rustc ?".to_owned());
     let kernel = command_line("uname", &["-sr"]).unwrap_or_default();
-    format!("{cpu}, {cores} cores available; {kernel}; {rustc}; tokio 1.54")
+    format!(
+        "{cpu}, {cores} cores available; {kernel}; {rustc}; tokio 1.54; \
+         smol's async-executor 1.14 and async-io 2.6"
+    )
 }
 
 fn render_markdown(
@@ -489,18 +347,20 @@ fn render_markdown(
 ) -> String {
     let date = command_line("date", &["-u", "+%Y-%m-%d"]).unwrap_or_default();
     let mut md = String::new();
-    let _ = writeln!(md, "# Benchmarks: keen beside tokio\n");
+    let _ = writeln!(md, "# Benchmarks: keen beside tokio and smol\n");
     let _ = writeln!(
         md,
         "Generated by `cargo run --release --example bench-report{}` on {date}.\n\
          Machine: {}.\n\n\
-         Every workload runs on keen and on tokio in the same criterion run; times are\n\
-         criterion's mean per iteration. **ratio = tokio / keen** (> 1: keen is faster);\n\
+         Every workload runs on keen, on tokio and (where a smol row is shown) on smol\n\
+         (async-executor with async-io, as smol users run it) in the same criterion run;\n\
+         times are criterion's mean per iteration. **ratio = peer / keen**, the peer\n\
+         being tokio or smol (> 1: keen is faster);\n\
          for a floor row, keen / floor: ≤ 2 is the target for the eager-spawn floor,\n\
          ≤ 1.3 for the network ping-pong (the same round trip on blocking `std::net`\n\
          sockets between two threads); the 100k-timeouts floor (box, poll and drop the\n\
          same number of plain futures of the same size, no timer) is context.\n\n\
-         ![ratio tokio/keen per workload](benchmarks.svg)\n",
+         ![ratios tokio/keen and smol/keen per workload](benchmarks.svg)\n",
         if options.quick { " -- --quick" } else { "" },
         machine()
     );
@@ -555,7 +415,10 @@ fn render_markdown(
             .iter()
             .filter(|e| {
                 let runtime = e.function.split('/').next().unwrap_or_default();
-                e.group == group && !matches!(runtime, "keen" | "tokio" | "floor")
+                e.group == group
+                    && runtime != "keen"
+                    && runtime != "floor"
+                    && !PEERS.contains(&runtime)
             })
             .collect();
         for e in unpaired {
@@ -589,67 +452,38 @@ fn render_markdown(
     md
 }
 
-fn render_svg(pairs: &[Pair], memory: Option<&Memory>) -> String {
-    let mut bars: Vec<(String, f64)> = pairs
-        .iter()
-        .filter(|p| p.other_name == "tokio")
-        .map(|p| (format!("{} — {}", p.group, p.label), p.ratio()))
-        .collect();
-    if let Some(m) = memory {
-        bars.push((
-            format!("peak RSS, {} idle tasks", m.tasks),
-            m.tokio_kib as f64 / m.keen_kib as f64,
-        ));
-    }
-    let row = 22.0;
-    let label_w = 470.0;
-    let chart_w = 420.0;
-    let max = bars.iter().map(|b| b.1).fold(2.0_f64, f64::max).min(12.0);
-    let scale = chart_w / max;
-    let height = 40.0 + row * bars.len() as f64 + 30.0;
-    let width = label_w + chart_w + 80.0;
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
-         font-family=\"sans-serif\" font-size=\"12\">"
-    );
-    let _ = writeln!(
-        svg,
-        "<text x=\"10\" y=\"20\" font-size=\"14\">ratio tokio / keen (&gt; 1: keen faster or smaller)</text>"
-    );
-    for (i, (label, ratio)) in bars.iter().enumerate() {
-        let y = 34.0 + row * i as f64;
-        let w = (ratio.min(max) * scale).max(1.0);
-        let color = if *ratio >= 1.0 { "#3a7d44" } else { "#c0504d" };
-        let _ = writeln!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\
-             <rect x=\"{label_w}\" y=\"{}\" width=\"{w:.1}\" height=\"{}\" fill=\"{color}\"/>\
-             <text x=\"{:.1}\" y=\"{}\">{ratio:.2}×</text>",
-            label_w - 8.0,
-            y + 14.0,
-            xml_escape(label),
-            y + 3.0,
-            row - 6.0,
-            label_w + w + 4.0,
-            y + 14.0
-        );
-    }
-    let one = label_w + scale;
-    let bottom = 34.0 + row * bars.len() as f64;
-    let _ = writeln!(
-        svg,
-        "<line x1=\"{one:.1}\" y1=\"30\" x2=\"{one:.1}\" y2=\"{bottom}\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>\
-         <text x=\"{one:.1}\" y=\"{}\" text-anchor=\"middle\">1×</text>",
-        bottom + 16.0
-    );
-    svg.push_str("</svg>\n");
-    svg
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    #[test]
+    fn results_show_a_row_per_peer_and_targets_a_smol_row() {
+        let estimate = |function: &str, mean_ns| Estimate {
+            group: "rt_yield_many".to_owned(),
+            function: function.to_owned(),
+            param: None,
+            mean_ns,
+        };
+        let estimates = [
+            estimate("keen/current_thread", 100.0),
+            estimate("smol/current_thread", 90.0),
+            estimate("tokio/current_thread", 200.0),
+        ];
+        let pairs = pair_up(&estimates);
+        let options = Options {
+            quick: true,
+            run: false,
+            benches: Vec::new(),
+        };
+        let md = render_markdown(&estimates, &pairs, None, &options);
+        for row in [
+            "| rt_yield_many | current_thread | 2.00× | ≥ 1.0× tokio | yes |",
+            "| rt_yield_many | current_thread | 0.90× | ≥ 1.0× smol | **no** |",
+            "| current_thread | 100.0 ns | 200.0 ns | tokio | 2.00× |",
+            "| current_thread | 100.0 ns | 90.0 ns | smol | 0.90× |",
+        ] {
+            assert!(md.contains(row), "missing {row:?} in\n{md}");
+        }
+        assert!(!md.contains("(unpaired)"));
+    }
 }

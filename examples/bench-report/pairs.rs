@@ -1,0 +1,242 @@
+//! keen beside its peers and its floors: pairs criterion's estimates
+//! (`keen/<flavour>` with `tokio/<flavour>`, `smol/<flavour>` and the
+//! group's floor) and says which target each pair is held to.
+
+use std::collections::BTreeMap;
+
+/// The peers keen is paired with, in the order their rows appear.
+pub const PEERS: [&str; 2] = ["tokio", "smol"];
+
+/// One criterion result: mean time per iteration, in nanoseconds.
+#[derive(Debug, Clone)]
+pub struct Estimate {
+    pub group: String,
+    pub function: String,
+    pub param: Option<String>,
+    pub mean_ns: f64,
+}
+
+/// keen beside a peer runtime (or beside the floor) for one group,
+/// flavour, param.
+#[derive(Debug, Clone)]
+pub struct Pair {
+    pub group: String,
+    pub label: String,
+    pub keen: f64,
+    pub other: f64,
+    /// A name of [`PEERS`], or "floor".
+    pub other_name: &'static str,
+}
+
+impl Pair {
+    /// peer / keen (> 1: keen faster); for the floor, keen / floor.
+    pub fn ratio(&self) -> f64 {
+        if self.other_name == "floor" {
+            self.keen / self.other
+        } else {
+            self.other / self.keen
+        }
+    }
+}
+
+/// `keen/<flavour>` beside `tokio/<flavour>` and `smol/<flavour>` (same
+/// param), each when present, and beside the group's floor with the same
+/// flavour and param if there is one, else the group's only `floor…` entry
+/// (the spawn floor runs no runtime at all).
+pub fn pair_up(estimates: &[Estimate]) -> Vec<Pair> {
+    type Key = (String, Option<String>, String);
+    let mut by_key: BTreeMap<(String, Option<String>, String, String), f64> = BTreeMap::new();
+    let mut floors: BTreeMap<Key, f64> = BTreeMap::new();
+    for e in estimates {
+        let (runtime, flavour) = e.function.split_once('/').unwrap_or((&e.function, ""));
+        if runtime == "floor" {
+            floors.insert(
+                (e.group.clone(), e.param.clone(), flavour.to_owned()),
+                e.mean_ns,
+            );
+        }
+        by_key.insert(
+            (
+                e.group.clone(),
+                e.param.clone(),
+                flavour.to_owned(),
+                runtime.to_owned(),
+            ),
+            e.mean_ns,
+        );
+    }
+    let mut pairs = Vec::new();
+    for ((group, param, flavour, runtime), &keen) in &by_key {
+        if runtime != "keen" {
+            continue;
+        }
+        let label = [flavour.as_str(), param.as_deref().unwrap_or("")]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        for peer in PEERS {
+            let key = (
+                group.clone(),
+                param.clone(),
+                flavour.clone(),
+                peer.to_owned(),
+            );
+            if let Some(&other) = by_key.get(&key) {
+                pairs.push(Pair {
+                    group: group.clone(),
+                    label: label.clone(),
+                    keen,
+                    other,
+                    other_name: peer,
+                });
+            }
+        }
+        let exact = floors.get(&(group.clone(), param.clone(), flavour.clone()));
+        let mut of_group = floors.iter().filter(|((g, _, _), _)| g == group);
+        let only = match (of_group.next(), of_group.next()) {
+            (Some((_, floor)), None) => Some(floor),
+            _ => None,
+        };
+        if let Some(&floor) = exact.or(only) {
+            pairs.push(Pair {
+                group: group.clone(),
+                label,
+                keen,
+                other: floor,
+                other_name: "floor",
+            });
+        }
+    }
+    pairs
+}
+
+/// The target of a pair (issues 7, 15 and 17 against tokio; keen ahead
+/// of smol everywhere): (description, met?).
+pub fn target(pair: &Pair) -> Option<(&'static str, bool)> {
+    let g = pair.group.as_str();
+    let r = pair.ratio();
+    if pair.other_name == "smol" {
+        // The second peer: keen ahead of it on every row it has.
+        return Some(("≥ 1.0× smol", r >= 1.0));
+    }
+    if pair.other_name == "floor" {
+        // Only the eager-spawn and the blocking ping-pong floors are
+        // targets; other floors are context (what the workload costs before
+        // the runtime does anything).
+        if g == "io_ping_pong" {
+            return Some(("≤ 1.3× the blocking floor", r <= 1.3));
+        }
+        return g
+            .contains("spawn_ready")
+            .then_some(("≤ 2× the floor", r <= 2.0));
+    }
+    let (text, min) = if g == "io_echo_64" || g == "io_connect" {
+        ("≥ 1.2× tokio", 1.2)
+    } else if g.ends_with("@thread") {
+        // Issue 17: from a plain thread through a Handle.
+        ("≥ 1.5× tokio", 1.5)
+    } else if g.starts_with("spawn_yield@") {
+        ("≥ 1.5× tokio", 1.5)
+    } else if g.starts_with("timeout_cancel@") {
+        ("≥ 2× tokio", 2.0)
+    } else if g.starts_with("gather/") {
+        ("≥ 3× tokio", 3.0)
+    } else if g.contains("spawn_ready") {
+        ("≥ 5× tokio", 5.0)
+    } else if g.contains("spawn_many") {
+        ("≥ 1.5× tokio", 1.5)
+    } else if g.contains("yield_many") || g.contains("ping_pong") || g.contains("chained_spawn") {
+        ("≥ 1.0× tokio", 1.0)
+    } else if g.contains("timeout_pending_once") || g.contains("timeouts_100k") {
+        ("≥ 2× tokio", 2.0)
+    } else if g.contains("seed") {
+        ("≥ 3× tokio", 3.0)
+    } else if g.contains("sync")
+        || g.contains("mutex")
+        || g.contains("semaphore")
+        || g.contains("mpsc")
+        || g.contains("oneshot")
+        || g.contains("request_reply")
+    {
+        ("≥ 1.0× tokio", 1.0)
+    } else {
+        return None;
+    };
+    Some((text, r >= min))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn estimate(group: &str, function: &str, mean_ns: f64) -> Estimate {
+        Estimate {
+            group: group.to_owned(),
+            function: function.to_owned(),
+            param: None,
+            mean_ns,
+        }
+    }
+
+    #[test]
+    fn keen_pairs_with_tokio_then_smol_then_the_floor() {
+        let estimates = [
+            estimate("spawn_ready", "floor/box_pin_poll_drop", 10.0),
+            estimate("spawn_ready", "keen/current_thread", 20.0),
+            estimate("spawn_ready", "smol/current_thread", 190.0),
+            estimate("spawn_ready", "tokio/current_thread", 220.0),
+            estimate("spawn_ready", "keen/multi_thread(2)", 25.0),
+            estimate("spawn_ready", "smol/multi_thread(2)", 20.0),
+        ];
+        let pairs = pair_up(&estimates);
+        let rows: Vec<_> = pairs
+            .iter()
+            .map(|p| (p.label.as_str(), p.other_name, p.other))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("current_thread", "tokio", 220.0),
+                ("current_thread", "smol", 190.0),
+                ("current_thread", "floor", 10.0),
+                ("multi_thread(2)", "smol", 20.0),
+                ("multi_thread(2)", "floor", 10.0),
+            ]
+        );
+        // peer / keen for both peers; keen / floor for the floor.
+        assert_eq!(pairs[1].ratio(), 9.5);
+        assert_eq!(pairs[2].ratio(), 2.0);
+        assert_eq!(pairs[3].ratio(), 0.8);
+    }
+
+    #[test]
+    fn smol_pairs_need_a_smol_cell_of_the_same_flavour_and_param() {
+        let mut on_100 = estimate("seed_gather", "smol/current_thread", 5.0);
+        on_100.param = Some("100".to_owned());
+        let estimates = [
+            estimate("seed_gather", "keen/current_thread", 1.0),
+            on_100,
+            estimate("seed_gather", "smol/multi_thread(2)", 5.0),
+        ];
+        assert!(pair_up(&estimates).is_empty());
+    }
+
+    #[test]
+    fn smol_rows_target_one_and_tokio_targets_are_unchanged() {
+        let pair = |other_name, other| Pair {
+            group: "spawn_ready".to_owned(),
+            label: "current_thread".to_owned(),
+            keen: 20.0,
+            other,
+            other_name,
+        };
+        assert_eq!(target(&pair("tokio", 220.0)), Some(("≥ 5× tokio", true)));
+        assert_eq!(target(&pair("smol", 20.0)), Some(("≥ 1.0× smol", true)));
+        assert_eq!(target(&pair("smol", 19.0)), Some(("≥ 1.0× smol", false)));
+        assert_eq!(target(&pair("floor", 10.0)), Some(("≤ 2× the floor", true)));
+        let mut echo = pair("smol", 10.0);
+        echo.group = "io_echo_64".to_owned();
+        assert_eq!(target(&echo), Some(("≥ 1.0× smol", false)));
+    }
+}
