@@ -6,8 +6,10 @@
 //!
 //! `cargo run --release --example instr_probe -- WORKLOAD FLAVOUR N`, with
 //! WORKLOAD one of `floor`, `spawn_ready`, `spawn_yield`, `timeout_cancel`,
-//! `mutex`, `semaphore`; FLAVOUR `ct` or `mt`. Each runs inside one task
-//! (where applications spawn), as the criterion benches do.
+//! `mutex`, `semaphore`, `timeouts_batch`; FLAVOUR `ct` or `mt`. Each runs inside one task
+//! (where applications spawn), as the criterion benches do, or with a
+//! fourth argument `block_on` in the body of `Runtime::block_on` itself
+//! (the call-site benches' `@block_on`).
 
 use std::future::Future;
 use std::hint::black_box;
@@ -66,19 +68,43 @@ async fn workload(name: &str, n: u64) {
                 drop(black_box(permit));
             }
         }
+        // The timer batch: N timeouts around never-ready futures, each
+        // polled once (registering N timers), then all dropped.
+        "timeouts_batch" => {
+            let mut all: Vec<_> = (0..n)
+                .map(|_| Box::pin(keen::time::timeout(Duration::from_secs(1), std::future::pending::<()>())))
+                .collect();
+            std::future::poll_fn(|cx| {
+                for t in all.iter_mut() {
+                    let _ = black_box(t.as_mut().poll(cx).is_ready());
+                }
+                std::task::Poll::Ready(())
+            })
+            .await;
+            drop(all);
+        }
         other => panic!("unknown workload {other}"),
     }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [name, flavour, n] = &args[..] else {
-        eprintln!("usage: instr_probe WORKLOAD ct|mt N");
-        std::process::exit(2);
+    let (name, flavour, n, site) = match &args[..] {
+        [name, flavour, n] => (name, flavour, n, "task"),
+        [name, flavour, n, site] => (name, flavour, n, site.as_str()),
+        _ => {
+            eprintln!("usage: instr_probe WORKLOAD ct|mt N [task|block_on]");
+            std::process::exit(2);
+        }
     };
     let n: u64 = n.parse().expect("N is a count");
     let rt = common::keen_rt(flavour == "mt");
     let name = name.clone();
-    rt.block_on(rt.spawn(async move { workload(&name, n).await }))
-        .unwrap();
+    match site {
+        "task" => rt
+            .block_on(rt.spawn(async move { workload(&name, n).await }))
+            .unwrap(),
+        "block_on" => rt.block_on(workload(&name, n)),
+        other => panic!("unknown site {other}: task or block_on"),
+    }
 }

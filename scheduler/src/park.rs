@@ -282,6 +282,17 @@ impl Parker {
     /// Wakes this parker's current or next `park`.
     pub(crate) fn unpark(&self) {
         let inner = &*self.inner;
+        // Running (the common case for a `block_on` root woken by its own
+        // poll, or by a task while it runs): it is counted busy until it
+        // moves the state to parked, which now fails, so the busy count
+        // needs no touch (two RMWs on a line every runtime thread shares).
+        if inner
+            .state
+            .compare_exchange(EMPTY, NOTIFIED, SeqCst, SeqCst)
+            .is_ok()
+        {
+            return;
+        }
         // Count the thread busy before it can wake, so the runtime never
         // looks idle while a wake is in flight.
         inner.shared.activity.enter();

@@ -39,6 +39,27 @@ fn loom_unpark_before_park_is_kept() {
 }
 
 #[test]
+fn loom_an_unpark_racing_a_park_leaves_the_thread_counted_busy() {
+    loom::model(|| {
+        // The thread is counted busy; an unpark from another thread races
+        // its park (the fast path for a running thread against the slow
+        // one for a parked thread). Whichever wins, the park returns with
+        // the thread counted busy again, and the count never stays raised.
+        let driver = SharedDriver::new(Box::new(ParkThread::new()));
+        let activity = driver.activity().clone();
+        let busy = activity.busy_guard();
+        let parker = Parker::new(driver);
+        let unparker = parker.clone();
+        let t = thread::spawn(move || unparker.unpark());
+        parker.park(None);
+        assert!(!activity.is_idle(), "back from park, still counted");
+        t.join().unwrap();
+        drop(busy);
+        assert!(activity.is_idle(), "no busy count left behind");
+    });
+}
+
+#[test]
 fn loom_idle_handshake_loses_no_work() {
     loom::model(|| {
         let idle = Arc::new(Idle::new(1));

@@ -92,11 +92,16 @@ pub(crate) struct BlockOn {
 
 impl BlockOn {
     pub(crate) fn flush(&self) {
-        let tasks = std::mem::take(&mut *self.outbox.borrow_mut());
+        let mut outbox = self.outbox.borrow_mut();
+        if outbox.is_empty() {
+            return;
+        }
+        // Drained in place: the outbox keeps its capacity for the next burst.
         let mut any = false;
-        for task in tasks {
+        for task in outbox.drain(..) {
             any |= self.shared.inject_into(&self.shared.from_block_on, task);
         }
+        drop(outbox);
         if any {
             self.shared.notify_parked();
         }
