@@ -72,7 +72,12 @@ async fn workload(name: &str, n: u64) {
         // polled once (registering N timers), then all dropped.
         "timeouts_batch" => {
             let mut all: Vec<_> = (0..n)
-                .map(|_| Box::pin(keen::time::timeout(Duration::from_secs(1), std::future::pending::<()>())))
+                .map(|_| {
+                    Box::pin(keen::time::timeout(
+                        Duration::from_secs(1),
+                        std::future::pending::<()>(),
+                    ))
+                })
                 .collect();
             std::future::poll_fn(|cx| {
                 for t in all.iter_mut() {
