@@ -348,3 +348,26 @@ async fn far_timer_while_busy() {
     assert!(start.elapsed() >= 150 * MS);
     sleeper.await.unwrap();
 }
+
+/// A `block_on` root that never suspends for real (it yields in a loop
+/// until a task's sleep ends) still lets the driver fire timers: the
+/// thread looks at the driver every `event_interval` polls, the root's own
+/// polls included, on every configuration and with the real clock.
+#[test]
+fn a_root_that_only_yields_does_not_starve_the_timers() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        rt.block_on(async {
+            let done = Arc::new(AtomicBool::new(false));
+            let flag = done.clone();
+            let sleeper = keen::spawn(async move {
+                sleep(Duration::from_millis(2)).await;
+                flag.store(true, SeqCst);
+            });
+            while !done.load(SeqCst) {
+                yield_now().await;
+            }
+            sleeper.await.unwrap();
+        });
+    });
+}

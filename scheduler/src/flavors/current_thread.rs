@@ -263,6 +263,12 @@ impl Shared {
         let config = &shared.common.config;
         let waker = Waker::from(self.clone());
         shared.woken.store(true, SeqCst);
+        // Polls (root and tasks) since the driver last had a turn: a busy
+        // thread looks at timers and I/O every `event_interval` polls, the
+        // root's included, and not after every wake of the root (which made
+        // a root that yields or spawns in a loop pay a clock read, the wheel
+        // lock and an I/O turn per iteration).
+        let mut since_events = 0;
         loop {
             assert!(
                 !shared.shut_down.load(Acquire),
@@ -272,6 +278,7 @@ impl Shared {
                 if let Poll::Ready(out) = root.poll(&waker) {
                     return out;
                 }
+                since_events += 1;
             }
             // A batch of tasks, then a look at the driver. The root future
             // being woken does not cut the batch short: a root that keeps
@@ -285,6 +292,7 @@ impl Shared {
                 };
                 shared.common.metrics.inc(Writer::Owner(0), |s| &s.polls);
                 task.run();
+                since_events += 1;
             }
             shared.common.panic_policy.check();
             if idle && !shared.woken.load(Acquire) {
@@ -297,8 +305,10 @@ impl Shared {
                 shared.common.metrics.inc(Writer::Owner(0), |s| &s.parks);
                 shared.parker.park(None);
                 cx.set_parked(false);
-            } else {
+                since_events = 0;
+            } else if since_events >= config.event_interval {
                 shared.parker.shared_driver().poll_events();
+                since_events = 0;
             }
         }
     }
