@@ -9,7 +9,8 @@
 //! `mutex`, `semaphore`, `timeouts_batch`; FLAVOUR `ct` or `mt`. Each runs inside one task
 //! (where applications spawn), as the criterion benches do, or with a
 //! fourth argument `block_on` in the body of `Runtime::block_on` itself
-//! (the call-site benches' `@block_on`).
+//! (the call-site benches' `@block_on`), or `thread` (spawn_ready from a
+//! plain thread through a `Handle`).
 
 use std::future::Future;
 use std::hint::black_box;
@@ -98,7 +99,7 @@ fn main() {
         [name, flavour, n] => (name, flavour, n, "task"),
         [name, flavour, n, site] => (name, flavour, n, site.as_str()),
         _ => {
-            eprintln!("usage: instr_probe WORKLOAD ct|mt N [task|block_on]");
+            eprintln!("usage: instr_probe WORKLOAD ct|mt N [task|block_on|thread]");
             std::process::exit(2);
         }
     };
@@ -110,6 +111,16 @@ fn main() {
             .block_on(rt.spawn(async move { workload(&name, n).await }))
             .unwrap(),
         "block_on" => rt.block_on(workload(&name, n)),
+        // From this plain thread through a Handle, waiting here (the
+        // call-site benches' `@thread`; multi-thread only: a current-thread
+        // runtime would need a second thread to drive it).
+        "thread" => {
+            assert_eq!(name, "spawn_ready", "the thread site runs spawn_ready only");
+            let handle = rt.handle().clone();
+            for i in 0..n {
+                black_box(common::park_on(handle.spawn(async move { black_box(i) })).unwrap());
+            }
+        }
         other => panic!("unknown site {other}: task or block_on"),
     }
 }

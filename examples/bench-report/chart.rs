@@ -129,6 +129,7 @@ mod tests {
             keen: 10.0,
             other,
             other_name,
+            floor: None,
         }
     }
 
