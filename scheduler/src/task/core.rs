@@ -91,13 +91,14 @@ impl<F: Future, S> Cell<F, S> {
         // Fields are written in place: building the cell on the stack and
         // moving it into the box made the copy's wide loads stall on the
         // narrow stores that had just built it (store-forwarding failure).
-        let mut cell = Box::<Cell<F, S>>::new_uninit();
-        let ptr = cell.as_mut_ptr();
-        // SAFETY: `ptr` points to the uninitialised cell; each field is
-        // written exactly once, through raw field pointers (no reference to
-        // uninitialised memory is made), and all three are written before
-        // `assume_init`.
-        let cell = unsafe {
+        // The block may be one this thread recycled (`recycle.rs`).
+        let ptr = super::recycle::alloc(Self::LAYOUT).cast::<Cell<F, S>>();
+        let ptr = ptr.as_ptr();
+        // SAFETY: `ptr` points to an uninitialised block of the cell's
+        // layout; each field is written exactly once, through raw field
+        // pointers (no reference to uninitialised memory is made), so all
+        // three are initialised when the pointer is handed out.
+        unsafe {
             (&raw mut (*ptr).header).write(Header {
                 state: State::new(initial_state),
                 vtable,
@@ -108,10 +109,13 @@ impl<F: Future, S> Cell<F, S> {
             });
             (&raw mut (*ptr).scheduler).write(UnsafeCell::new(scheduler));
             (&raw mut (*ptr).stage).write(UnsafeCell::new(Stage::Running(future)));
-            cell.assume_init()
-        };
-        NonNull::from(Box::leak(cell)).cast()
+        }
+        // SAFETY: from a `NonNull` two lines up.
+        unsafe { NonNull::new_unchecked(ptr) }.cast()
     }
+
+    /// The layout of the task's one allocation.
+    pub(crate) const LAYOUT: std::alloc::Layout = std::alloc::Layout::new::<Cell<F, S>>();
 }
 
 #[cfg(all(test, not(loom)))]

@@ -14,6 +14,7 @@ use std::ptr::{self, NonNull};
 use std::task::{Context, Poll, Waker};
 
 use super::core::{Cell, Header, Stage, Vtable};
+use super::recycle;
 use super::state::{State, ToIdle, ToRunning};
 use super::waker::waker_ref;
 use super::{JoinError, JoinHandle, Notified, RawTask, Schedule, Task};
@@ -360,9 +361,14 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// # Safety
     /// No reference to the task remains.
     unsafe fn dealloc(self) {
-        // SAFETY: the cell came from `Box::leak` in `Cell::allocate` and the
-        // caller guarantees nothing refers to it any more.
-        drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
+        let cell = self.cell.as_ptr();
+        // SAFETY: the cell was initialised by `Cell::allocate` and the
+        // caller guarantees nothing refers to it any more: its fields are
+        // dropped once, here, and the block is given back once, after.
+        unsafe {
+            std::ptr::drop_in_place(cell);
+            recycle::free(self.cell.cast(), Cell::<F, S>::LAYOUT);
+        }
     }
 
     /// Frees the allocation without running any field's drop.
@@ -375,10 +381,11 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         // SAFETY: no reference remains (the contract), so nothing writes it.
         debug_assert!(self.header().join_waker.with(|w| unsafe { (*w).is_none() }));
         debug_assert!(self.scheduler().is_none());
-        // SAFETY: the cell came from `Box::leak` in `Cell::allocate`, and by
-        // the contract nothing refers to it and dropping its fields would
-        // do nothing, so freeing it as uninitialised memory loses nothing.
-        drop(unsafe { Box::from_raw(self.cell.as_ptr().cast::<mem::MaybeUninit<Cell<F, S>>>()) });
+        // SAFETY: the block came from `recycle::alloc` in `Cell::allocate`
+        // with this layout, and by the contract nothing refers to it and
+        // dropping its fields would do nothing, so giving it back without
+        // dropping them loses nothing.
+        unsafe { recycle::free(self.cell.cast(), Cell::<F, S>::LAYOUT) };
     }
 
     // ---- vtable entries -------------------------------------------------

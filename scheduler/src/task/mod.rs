@@ -15,7 +15,8 @@
 //! layout (header first, `#[repr(C)]`) and the rules for each header field
 //! are in `core.rs`. The unsafe glue that acts on state transitions is in
 //! `harness.rs`; the other files with `unsafe` are `core.rs` (allocation,
-//! `Send`/`Sync` of the header), `join.rs` (the handles' vtable calls and
+//! `Send`/`Sync` of the header), `recycle.rs` (the per-thread cache of
+//! freed task blocks), `join.rs` (the handles' vtable calls and
 //! the output word), `waker.rs` (the waker vtable), `closure.rs` and this
 //! file (vtable calls on a raw task), each block with its invariant.
 //!
@@ -49,6 +50,7 @@ mod harness;
 mod id;
 mod join;
 mod list;
+mod recycle;
 pub(crate) mod state;
 mod waker;
 
