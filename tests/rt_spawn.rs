@@ -426,11 +426,11 @@ fn an_eager_child_that_yields_is_not_stranded_behind_its_busy_parent() {
     });
 }
 
-#[test]
-fn eager_chains_count_toward_remote_queue_fairness() {
-    // A task that runs 32 eager children per poll keeps the thread busy;
-    // tasks spawned from outside must still get their turn every
-    // `global_queue_interval` polls *of any kind*, eager ones included.
+/// Spawns `count` tasks from another thread while a current-thread
+/// runtime is kept busy by a task that runs 32 eager children per poll;
+/// returns how many units of that eager work ran between the last remote
+/// spawn and the last remote task running.
+fn eager_work_waited_by_remote_tasks(count: usize) -> u64 {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
     let cfg = EAGER[0]; // current-thread, eager
     let rt = cfg.build();
@@ -458,14 +458,14 @@ fn eager_chains_count_toward_remote_queue_fairness() {
         // Each remote task notes how much eager work had run when it ran.
         let ran_at = Arc::new(Mutex::new(Vec::new()));
         let mut enqueued = 0;
-        for _ in 0..10 {
+        for _ in 0..count {
             let (ran_at, w2) = (ran_at.clone(), w.clone());
             handle.spawn(async move {
                 ran_at.lock().unwrap().push(w2.load(SeqCst));
             });
             enqueued = w.load(SeqCst); // at or after this spawn
         }
-        while ran_at.lock().unwrap().len() < 10 {
+        while ran_at.lock().unwrap().len() < count {
             std::thread::yield_now();
         }
         s.store(true, SeqCst);
@@ -473,13 +473,34 @@ fn eager_chains_count_toward_remote_queue_fairness() {
         last.saturating_sub(enqueued)
     });
     rt.block_on(busy).unwrap();
-    let waited = remote.join().unwrap();
-    // One remote task per scheduler tick of 33 polls: ~330 units of eager
-    // work for 10 tasks (counting eager polls as ticks); counting only
-    // scheduler polls it was ~10,000.
+    remote.join().unwrap()
+}
+
+#[test]
+fn eager_chains_count_toward_remote_queue_fairness() {
+    // A task that runs 32 eager children per poll keeps the thread busy;
+    // tasks spawned from outside must still get their turn every
+    // `global_queue_interval` polls *of any kind*, eager ones included.
+    let waited = eager_work_waited_by_remote_tasks(10);
+    // One look at the remote queue per scheduler tick of 33 polls: ~330
+    // units of eager work for 10 tasks at most (counting eager polls as
+    // ticks); counting only scheduler polls it was ~10,000.
     assert!(
         waited < 3_000,
         "remote tasks waited for {waited} eager polls"
+    );
+}
+
+#[test]
+fn a_burst_of_remote_spawns_is_taken_in_batches() {
+    // 2,000 tasks spawned from outside behind the same busy task: each look
+    // at the remote queue takes a batch (64), so the burst waits ~32
+    // fairness intervals (~1,000 units of eager work), not 2,000 of them
+    // (~66,000 units when one remote task was taken per look).
+    let waited = eager_work_waited_by_remote_tasks(2_000);
+    assert!(
+        waited < 16_000,
+        "a burst of remote tasks waited for {waited} eager polls"
     );
 }
 

@@ -24,6 +24,9 @@ use crate::metrics::Writer;
 use crate::park::{Driver, Parker, ParkerList, ParkerWaker, SharedDriver};
 use crate::task::{Notified, Placement};
 
+/// Remote tasks taken per look at the remote queue (see `pop_remote`).
+const REMOTE_BATCH: usize = 64;
+
 /// State shared by the runtime, its handles and its tasks.
 pub(crate) struct Shared {
     pub(crate) common: Common,
@@ -203,9 +206,13 @@ impl Context {
         let (old, new) = advance_tick(&mut core.tick);
         let shared = &self.shared;
         if crossed(old, new, shared.common.config.global_queue_interval) {
-            shared.pop_remote().or_else(|| core.local.pop_front())
+            shared
+                .pop_remote(&mut core.local)
+                .or_else(|| core.local.pop_front())
         } else {
-            core.local.pop_front().or_else(|| shared.pop_remote())
+            core.local
+                .pop_front()
+                .or_else(|| shared.pop_remote(&mut core.local))
         }
     }
 }
@@ -313,8 +320,16 @@ impl Shared {
         }
     }
 
-    fn pop_remote(&self) -> Option<Notified> {
-        self.remote.lock().tasks.pop_front()
+    /// The first remote task, with up to `REMOTE_BATCH - 1` more moved to
+    /// the back of `local` under the same lock: a burst of remote spawns
+    /// waits one fairness interval per batch rather than per task behind a
+    /// busy local queue, and costs one lock per batch.
+    fn pop_remote(&self, local: &mut VecDeque<Notified>) -> Option<Notified> {
+        let mut remote = self.remote.lock();
+        let first = remote.tasks.pop_front()?;
+        let more = remote.tasks.len().min(REMOTE_BATCH - 1);
+        local.extend(remote.tasks.drain(..more));
+        Some(first)
     }
 
     /// The metrics writer of the thread driving this scheduler, if that

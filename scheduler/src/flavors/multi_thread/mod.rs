@@ -70,6 +70,9 @@ pub(crate) struct Shared {
     block_on_waiters: ParkerList,
 }
 
+/// Tasks a worker takes from an injector at once (see `steal_injector`).
+const INJECTOR_BATCH: usize = 128;
+
 /// Tasks the thread inside `block_on` holds before handing them to the
 /// injector in one burst.
 const OUTBOX: usize = 32;
@@ -346,19 +349,34 @@ impl Shared {
         self.cores_returned.notify_all();
     }
 
-    /// A batch from the injector, else from the `block_on` threads' one.
+    /// A batch from the injector, else from the `block_on` threads' one:
+    /// the first task to run now and up to `INJECTOR_BATCH - 1` more moved
+    /// to `local` (a burst of remote spawns behind busy workers then waits
+    /// a few fairness intervals, not one per 32 tasks). One crossbeam steal
+    /// takes at most the rest of one of the injector's blocks (63 slots),
+    /// so a batch is a few steals.
     fn steal_injector(&self, local: &Worker<Notified>) -> Option<Notified> {
-        [&self.injector, &self.from_block_on]
+        let first = [&self.injector, &self.from_block_on]
             .into_iter()
             .find_map(|injector| {
                 loop {
-                    match injector.steal_batch_and_pop(local) {
-                        Steal::Success(task) => return Some(task),
+                    match injector.steal_batch_with_limit_and_pop(local, INJECTOR_BATCH) {
+                        Steal::Success(task) => return Some((injector, task)),
                         Steal::Empty => return None,
                         Steal::Retry => {}
                     }
                 }
-            })
+            });
+        let (injector, first) = first?;
+        while local.len() < INJECTOR_BATCH - 1 {
+            let room = INJECTOR_BATCH - 1 - local.len();
+            match injector.steal_batch_with_limit(local, room) {
+                Steal::Success(()) => {}
+                Steal::Empty => break,
+                Steal::Retry => {}
+            }
+        }
+        Some(first)
     }
 
     fn has_remote_work(&self) -> bool {
