@@ -99,6 +99,7 @@ impl RawSemaphore {
     }
 
     /// Takes `n` permits if they are free and nobody is queued.
+    #[inline]
     pub(crate) fn try_acquire(&self, n: usize) -> Result<(), TryAcquire> {
         let mut state = self.state.load(Load);
         loop {
@@ -123,20 +124,20 @@ impl RawSemaphore {
     ///
     /// # Panics
     /// If the total would exceed [`MAX_PERMITS`].
+    #[inline]
     pub(crate) fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
-        assert!(
-            n <= MAX_PERMITS,
-            "a semaphore holds at most MAX_PERMITS permits"
-        );
+        if n > MAX_PERMITS {
+            too_many(n);
+        }
         // Checked before adding: permits added past the limit and taken back
         // would be visible to a concurrent taker in between.
         let mut prev = self.state.load(Load);
         loop {
             if (prev >> SHIFT) + n > MAX_PERMITS {
-                panic!("adding {n} permits would overflow MAX_PERMITS ({MAX_PERMITS})");
+                too_many(n);
             }
             match self
                 .state
@@ -147,9 +148,17 @@ impl RawSemaphore {
             }
         }
         if prev & WAITERS != 0 {
-            let mut wakers = Wakers::new();
-            self.distribute(&mut self.waiters.lock(), &mut wakers);
+            self.release_to_waiters();
         }
+    }
+
+    /// The slow half of [`release`](Self::release): waiters are queued,
+    /// hand them the permits in order.
+    #[cold]
+    #[inline(never)]
+    fn release_to_waiters(&self) {
+        let mut wakers = Wakers::new();
+        self.distribute(&mut self.waiters.lock(), &mut wakers);
     }
 
     /// Takes up to `n` free permits out of circulation; returns how many.
@@ -215,7 +224,10 @@ impl RawSemaphore {
         }
     }
 
-    /// Polls a waiting acquire of `state.need` permits.
+    /// Polls a waiting acquire of `state.need` permits. The uncontended
+    /// case (free permits, nobody queued) is inlined into the caller; the
+    /// queue is out of line.
+    #[inline]
     pub(crate) fn poll_acquire(
         &self,
         acquire: &mut AcquireState,
@@ -228,6 +240,16 @@ impl RawSemaphore {
                 Err(TryAcquire::NoPermits) => {}
             }
         }
+        self.poll_queued(acquire, cx)
+    }
+
+    /// The queue half of [`poll_acquire`](Self::poll_acquire).
+    #[inline(never)]
+    fn poll_queued(
+        &self,
+        acquire: &mut AcquireState,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), Closed>> {
         let mut wakers = Wakers::new();
         let mut waiters = self.waiters.lock();
         let status = match acquire.key {
@@ -264,10 +286,16 @@ impl RawSemaphore {
     /// Withdraws a waiting acquire that will not be polled again: a queued
     /// node leaves the queue, and permits already handed to it go to the
     /// next waiter. A no-op if it never waited or already completed.
+    #[inline]
     pub(crate) fn cancel_acquire(&self, acquire: &mut AcquireState) {
-        let Some(key) = acquire.key.take() else {
-            return;
-        };
+        if let Some(key) = acquire.key.take() {
+            self.cancel_queued(key);
+        }
+    }
+
+    /// The queue half of [`cancel_acquire`](Self::cancel_acquire).
+    #[inline(never)]
+    fn cancel_queued(&self, key: usize) {
         let mut wakers = Wakers::new();
         let mut waiters = self.waiters.lock();
         match waiters.remove(key) {
@@ -282,6 +310,14 @@ impl RawSemaphore {
         drop(waiters);
         wakers.wake_all();
     }
+}
+
+/// The panic of a release past [`MAX_PERMITS`].
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn too_many(n: usize) -> ! {
+    panic!("adding {n} permits would overflow MAX_PERMITS ({MAX_PERMITS})")
 }
 
 impl std::fmt::Debug for RawSemaphore {
@@ -321,6 +357,7 @@ pub(crate) struct Acquire<'a> {
 impl Future for Acquire<'_> {
     type Output = Result<(), Closed>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         this.semaphore.poll_acquire(&mut this.state, cx)
@@ -328,6 +365,7 @@ impl Future for Acquire<'_> {
 }
 
 impl Drop for Acquire<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.semaphore.cancel_acquire(&mut self.state);
     }
