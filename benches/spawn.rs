@@ -22,7 +22,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 mod common;
-use common::{flavor, keen_rt, smol, smol_rt, time_in_task, tokio_rt};
+use common::{each_runtime, smol, time_in_task};
 
 const MANY: usize = 10_000;
 
@@ -38,31 +38,17 @@ fn spawn_ready(c: &mut Criterion) {
             let _ = black_box(fut.as_mut().poll(&mut cx));
         })
     });
+    macro_rules! cell {
+        ($b:ident, $rt:ident, $rtc:ident) => {
+            $b.iter_custom(|iters| {
+                time_in_task!($rt, iters, {
+                    black_box($rtc::spawn(async { black_box(1u64) }).await.unwrap())
+                })
+            })
+        };
+    }
     for multi in [false, true] {
-        let rt = keen_rt(multi);
-        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
-            b.iter_custom(|iters| {
-                time_in_task!(rt, iters, {
-                    black_box(keen::spawn(async { black_box(1u64) }).await.unwrap())
-                })
-            })
-        });
-        let rt = tokio_rt(multi);
-        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
-            b.iter_custom(|iters| {
-                time_in_task!(rt, iters, {
-                    black_box(tokio::spawn(async { black_box(1u64) }).await.unwrap())
-                })
-            })
-        });
-        let rt = smol_rt(multi);
-        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
-            b.iter_custom(|iters| {
-                time_in_task!(rt, iters, {
-                    black_box(smol::spawn(async { black_box(1u64) }).await.unwrap())
-                })
-            })
-        });
+        each_runtime!(group, multi, cell);
     }
     group.finish();
 }
@@ -72,58 +58,26 @@ fn spawn_many(c: &mut Criterion) {
     group
         .sample_size(20)
         .measurement_time(Duration::from_secs(4));
+    macro_rules! cell {
+        ($b:ident, $rt:ident, $rtc:ident) => {
+            $b.iter(|| {
+                $rt.block_on(async {
+                    $rtc::spawn(async {
+                        let handles: Vec<_> = (0..MANY)
+                            .map(|_| $rtc::spawn(async { $rtc::task::yield_now().await }))
+                            .collect();
+                        for h in handles {
+                            h.await.unwrap();
+                        }
+                    })
+                    .await
+                    .unwrap()
+                })
+            })
+        };
+    }
     for multi in [false, true] {
-        let rt = keen_rt(multi);
-        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    keen::spawn(async {
-                        let handles: Vec<_> = (0..MANY)
-                            .map(|_| keen::spawn(async { keen::task::yield_now().await }))
-                            .collect();
-                        for h in handles {
-                            h.await.unwrap();
-                        }
-                    })
-                    .await
-                    .unwrap()
-                })
-            })
-        });
-        let rt = tokio_rt(multi);
-        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    tokio::spawn(async {
-                        let handles: Vec<_> = (0..MANY)
-                            .map(|_| tokio::spawn(async { tokio::task::yield_now().await }))
-                            .collect();
-                        for h in handles {
-                            h.await.unwrap();
-                        }
-                    })
-                    .await
-                    .unwrap()
-                })
-            })
-        });
-        let rt = smol_rt(multi);
-        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    smol::spawn(async {
-                        let handles: Vec<_> = (0..MANY)
-                            .map(|_| smol::spawn(async { smol::task::yield_now().await }))
-                            .collect();
-                        for h in handles {
-                            h.await.unwrap();
-                        }
-                    })
-                    .await
-                    .unwrap()
-                })
-            })
-        });
+        each_runtime!(group, multi, cell);
     }
     group.finish();
 }

@@ -33,7 +33,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 mod common;
-use common::{flavor, keen_rt, smol, smol_rt, time_in_task, tokio_rt};
+use common::{each_runtime, flavor, keen_rt, smol, time_in_task};
 
 const SECOND: Duration = Duration::from_secs(1);
 const BATCH: usize = 100_000;
@@ -41,34 +41,18 @@ const BATCH: usize = 100_000;
 fn timeout_pending_once(c: &mut Criterion) {
     let mut group = c.benchmark_group("timeout_pending_once");
     group.measurement_time(Duration::from_secs(3));
+    macro_rules! cell {
+        ($b:ident, $rt:ident, $rtc:ident) => {
+            $b.iter_custom(|iters| {
+                time_in_task!($rt, iters, {
+                    let r = $rtc::time::timeout(SECOND, $rtc::task::yield_now()).await;
+                    black_box(r).unwrap()
+                })
+            })
+        };
+    }
     for multi in [false, true] {
-        let rt = keen_rt(multi);
-        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
-            b.iter_custom(|iters| {
-                time_in_task!(rt, iters, {
-                    let r = keen::time::timeout(SECOND, keen::task::yield_now()).await;
-                    black_box(r).unwrap()
-                })
-            })
-        });
-        let rt = tokio_rt(multi);
-        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
-            b.iter_custom(|iters| {
-                time_in_task!(rt, iters, {
-                    let r = tokio::time::timeout(SECOND, tokio::task::yield_now()).await;
-                    black_box(r).unwrap()
-                })
-            })
-        });
-        let rt = smol_rt(multi);
-        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
-            b.iter_custom(|iters| {
-                time_in_task!(rt, iters, {
-                    let r = smol::time::timeout(SECOND, smol::task::yield_now()).await;
-                    black_box(r).unwrap()
-                })
-            })
-        });
+        each_runtime!(group, multi, cell);
     }
     group.finish();
 }
@@ -76,34 +60,18 @@ fn timeout_pending_once(c: &mut Criterion) {
 fn timeout_ready(c: &mut Criterion) {
     let mut group = c.benchmark_group("timeout_ready");
     group.measurement_time(Duration::from_secs(2));
+    macro_rules! cell {
+        ($b:ident, $rt:ident, $rtc:ident) => {
+            $b.iter_custom(|iters| {
+                time_in_task!($rt, iters, {
+                    let r = $rtc::time::timeout(SECOND, async { black_box(1u64) }).await;
+                    black_box(r.unwrap())
+                })
+            })
+        };
+    }
     for multi in [false, true] {
-        let rt = keen_rt(multi);
-        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
-            b.iter_custom(|iters| {
-                time_in_task!(rt, iters, {
-                    let r = keen::time::timeout(SECOND, async { black_box(1u64) }).await;
-                    black_box(r.unwrap())
-                })
-            })
-        });
-        let rt = tokio_rt(multi);
-        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
-            b.iter_custom(|iters| {
-                time_in_task!(rt, iters, {
-                    let r = tokio::time::timeout(SECOND, async { black_box(1u64) }).await;
-                    black_box(r.unwrap())
-                })
-            })
-        });
-        let rt = smol_rt(multi);
-        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
-            b.iter_custom(|iters| {
-                time_in_task!(rt, iters, {
-                    let r = smol::time::timeout(SECOND, async { black_box(1u64) }).await;
-                    black_box(r.unwrap())
-                })
-            })
-        });
+        each_runtime!(group, multi, cell);
     }
     group.finish();
 }
@@ -138,6 +106,20 @@ fn timeouts_100k(c: &mut Criterion) {
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(5));
+    macro_rules! cell {
+        ($b:ident, $rt:ident, $rtc:ident) => {
+            $b.iter(|| {
+                $rt.block_on($rt.spawn(async {
+                    let mut all: Vec<_> = (0..BATCH)
+                        .map(|_| Box::pin($rtc::time::timeout(SECOND, pending::<()>())))
+                        .collect();
+                    poll_all_once(&mut all).await;
+                    drop(all);
+                }))
+                .unwrap()
+            })
+        };
+    }
     for multi in [false, true] {
         let rt = keen_rt(multi);
         group.bench_function(BenchmarkId::new("floor", flavor(multi)), |b| {
@@ -156,44 +138,8 @@ fn timeouts_100k(c: &mut Criterion) {
                 .unwrap()
             })
         });
-        group.bench_function(BenchmarkId::new("keen", flavor(multi)), |b| {
-            b.iter(|| {
-                rt.block_on(rt.spawn(async {
-                    let mut all: Vec<_> = (0..BATCH)
-                        .map(|_| Box::pin(keen::time::timeout(SECOND, pending::<()>())))
-                        .collect();
-                    poll_all_once(&mut all).await;
-                    drop(all);
-                }))
-                .unwrap()
-            })
-        });
-        let rt = tokio_rt(multi);
-        group.bench_function(BenchmarkId::new("tokio", flavor(multi)), |b| {
-            b.iter(|| {
-                rt.block_on(rt.spawn(async {
-                    let mut all: Vec<_> = (0..BATCH)
-                        .map(|_| Box::pin(tokio::time::timeout(SECOND, pending::<()>())))
-                        .collect();
-                    poll_all_once(&mut all).await;
-                    drop(all);
-                }))
-                .unwrap()
-            })
-        });
-        let rt = smol_rt(multi);
-        group.bench_function(BenchmarkId::new("smol", flavor(multi)), |b| {
-            b.iter(|| {
-                rt.block_on(rt.spawn(async {
-                    let mut all: Vec<_> = (0..BATCH)
-                        .map(|_| Box::pin(smol::time::timeout(SECOND, pending::<()>())))
-                        .collect();
-                    poll_all_once(&mut all).await;
-                    drop(all);
-                }))
-                .unwrap()
-            })
-        });
+        drop(rt);
+        each_runtime!(group, multi, cell);
     }
     group.finish();
 }
@@ -204,19 +150,13 @@ fn sleep_1ms(c: &mut Criterion) {
         .sample_size(20)
         .measurement_time(Duration::from_secs(3));
     let ms = Duration::from_millis(1);
+    macro_rules! cell {
+        ($b:ident, $rt:ident, $rtc:ident) => {
+            $b.iter(|| $rt.block_on(async { $rtc::time::sleep(ms).await }))
+        };
+    }
     for multi in [false, true] {
-        let rt = keen_rt(multi);
-        group.bench_function(format!("keen/{}", flavor(multi)), |b| {
-            b.iter(|| rt.block_on(async { keen::time::sleep(ms).await }))
-        });
-        let rt = tokio_rt(multi);
-        group.bench_function(format!("tokio/{}", flavor(multi)), |b| {
-            b.iter(|| rt.block_on(async { tokio::time::sleep(ms).await }))
-        });
-        let rt = smol_rt(multi);
-        group.bench_function(format!("smol/{}", flavor(multi)), |b| {
-            b.iter(|| rt.block_on(async { smol::time::sleep(ms).await }))
-        });
+        each_runtime!(group, multi, cell);
     }
     group.finish();
 }

@@ -73,6 +73,35 @@ macro_rules! time_in_task {
 #[allow(unused_imports, reason = "see the macro")]
 pub(crate) use time_in_task;
 
+/// Benches one workload on keen, tokio and smol in `$group`, one cell each
+/// (`keen/<flavour>`, …), each on its own runtime of flavour `$multi`.
+/// `$cell` is the bench file's macro for the workload: `$cell!(b, rt,
+/// crate)` is the body of the bench closure, with `b` the `Bencher`, `rt`
+/// the runtime and `crate` the runtime's crate name (`keen`, `tokio`, or
+/// the `smol` module here), so the workload is written once.
+#[allow(
+    unused_macros,
+    reason = "examples include this module for the runtime constructors only"
+)]
+macro_rules! each_runtime {
+    ($group:expr, $multi:expr, $cell:ident) => {
+        each_runtime!(@cell $group, $multi, $cell, keen, keen_rt);
+        each_runtime!(@cell $group, $multi, $cell, tokio, tokio_rt);
+        each_runtime!(@cell $group, $multi, $cell, smol, smol_rt);
+    };
+    (@cell $group:expr, $multi:expr, $cell:ident, $rtc:ident, $build:ident) => {{
+        let rt = $crate::common::$build($multi);
+        let id = format!(
+            "{}/{}",
+            stringify!($rtc),
+            $crate::common::flavor($multi)
+        );
+        $group.bench_function(id, |b| $cell!(b, rt, $rtc));
+    }};
+}
+#[allow(unused_imports, reason = "see the macro")]
+pub(crate) use each_runtime;
+
 /// Drives `future` on the calling thread, parking between polls: how a
 /// plain thread waits for a task or a timer of a runtime it is not part of.
 /// The same for every runtime, so it costs them all alike.
