@@ -350,8 +350,8 @@ impl Shared {
     }
 
     /// A batch from the injector, else from the `block_on` threads' one:
-    /// the first task to run now and up to `INJECTOR_BATCH - 1` more moved
-    /// to `local` (a burst of remote spawns behind busy workers then waits
+    /// the first task to run now, and more moved to `local` until it holds
+    /// `INJECTOR_BATCH - 1` (a burst of remote spawns behind busy workers then waits
     /// a few fairness intervals, not one per 32 tasks). One crossbeam steal
     /// takes at most the rest of one of the injector's blocks (63 slots),
     /// so a batch is a few steals.
