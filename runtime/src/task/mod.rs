@@ -1,8 +1,10 @@
-//! Tasks: handles, ids, yielding, and task-local storage.
+//! Tasks: handles, ids, [`JoinSet`], yielding, and task-local storage.
 
+mod join_set;
 mod local;
 mod yield_now;
 
+pub use join_set::JoinSet;
 pub use keen_scheduler::task::{AbortHandle, Id, JoinError, JoinHandle};
 pub use local::{AccessError, LocalKey, Scope};
 pub use yield_now::{YieldNow, yield_now};
