@@ -248,6 +248,30 @@ impl Builder {
         self
     }
 
+    /// Accepted for tokio compatibility and does nothing: a keen runtime
+    /// always has its I/O reactor and its timers, so
+    /// `Builder::new_multi_thread().enable_all().build()` ports unchanged.
+    ///
+    /// ```
+    /// let rt = keen::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    /// rt.block_on(keen::time::sleep(std::time::Duration::from_millis(1)));
+    /// ```
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for tokio compatibility and does nothing: the I/O reactor
+    /// is always on. See [`enable_all`](Self::enable_all).
+    pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for tokio compatibility and does nothing: timers are always
+    /// on. See [`enable_all`](Self::enable_all).
+    pub fn enable_time(&mut self) -> &mut Self {
+        self
+    }
+
     /// Starts the runtime with its clock paused (default `false`): time then
     /// moves only through [`time::advance`](crate::time::advance) and by
     /// auto-advance to the next timer when every runtime thread is idle.

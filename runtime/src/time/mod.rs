@@ -29,6 +29,11 @@ pub use self::sleep::{Sleep, sleep, sleep_until};
 // it is built from (`scope/lazy.rs`), and is offered here under tokio's name.
 pub use crate::scope::lazy::{Elapsed, Timeout, timeout, timeout_at};
 
+/// Errors, where tokio keeps them (`tokio::time::error::Elapsed`).
+pub mod error {
+    pub use crate::scope::lazy::Elapsed;
+}
+
 /// Freezes the current runtime's clock: from now on time moves only through
 /// [`advance`] and auto-advance. Calling it on a paused clock does nothing.
 ///
