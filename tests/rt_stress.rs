@@ -214,7 +214,10 @@ fn wakers_kept_past_the_runtime_are_woken_from_other_threads_harmlessly() {
                     for (i, waker) in shared.iter().enumerate() {
                         match (i + t) % 3 {
                             0 => waker.wake_by_ref(),
-                            1 => waker.clone().wake(),
+                            1 => {
+                                let owned = waker.clone(); // a clone, woken by value
+                                owned.wake();
+                            }
                             _ => drop(waker.clone()),
                         }
                     }
