@@ -47,6 +47,7 @@ pub mod net;
 pub mod patterns;
 pub mod runtime;
 pub mod scope;
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;
