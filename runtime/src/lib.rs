@@ -40,6 +40,7 @@ mod blocking;
 #[cfg(feature = "hyper")]
 pub mod compat;
 mod context;
+pub mod fs;
 pub mod group;
 pub mod io;
 mod loom;
