@@ -25,10 +25,7 @@ impl TempDir {
     fn new(test: &str) -> TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "keen-fs-{test}-{}-{n}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("keen-fs-{test}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
@@ -72,7 +69,9 @@ fn every_free_function_round_trips() {
             assert!(!fs::try_exists(root.join("missing")).await.unwrap());
 
             assert_eq!(fs::copy(&a, root.join("b.txt")).await.unwrap(), 5);
-            fs::rename(root.join("b.txt"), root.join("c.txt")).await.unwrap();
+            fs::rename(root.join("b.txt"), root.join("c.txt"))
+                .await
+                .unwrap();
             assert!(!fs::try_exists(root.join("b.txt")).await.unwrap());
             assert_eq!(fs::read(root.join("c.txt")).await.unwrap(), b"hello");
 
@@ -80,7 +79,13 @@ fn every_free_function_round_trips() {
             assert_eq!(fs::read(root.join("hard")).await.unwrap(), b"hello");
             fs::symlink(&a, root.join("soft")).await.unwrap();
             assert_eq!(fs::read_link(root.join("soft")).await.unwrap(), a);
-            assert!(fs::symlink_metadata(root.join("soft")).await.unwrap().file_type().is_symlink());
+            assert!(
+                fs::symlink_metadata(root.join("soft"))
+                    .await
+                    .unwrap()
+                    .file_type()
+                    .is_symlink()
+            );
             assert!(fs::metadata(root.join("soft")).await.unwrap().is_file());
             assert_eq!(
                 fs::canonicalize(root.join("soft")).await.unwrap(),
@@ -91,8 +96,14 @@ fn every_free_function_round_trips() {
             perm.set_readonly(true);
             fs::set_permissions(&a, perm.clone()).await.unwrap();
             assert!(fs::metadata(&a).await.unwrap().permissions().readonly());
-            perm.set_readonly(false);
-            fs::set_permissions(&a, perm).await.unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&a, std::fs::Permissions::from_mode(0o600))
+                .await
+                .unwrap();
+            assert_eq!(
+                fs::metadata(&a).await.unwrap().permissions().mode() & 0o777,
+                0o600
+            );
 
             fs::create_dir(root.join("d")).await.unwrap();
             fs::create_dir_all(root.join("d/e/f")).await.unwrap();
@@ -167,7 +178,7 @@ fn file_writes_reads_and_seeks() {
             let mut two = [0; 2];
             file.read_exact(&mut two).await.unwrap();
             assert_eq!(&two, b"01");
-            // The read took the whole file ahead; the write must land at 2.
+            // The write lands right after what was read.
             file.write_all(b"ab").await.unwrap();
             assert_eq!(file.stream_position().await.unwrap(), 4);
             file.seek(SeekFrom::Current(-2)).await.unwrap();
@@ -186,7 +197,11 @@ fn file_writes_reads_and_seeks() {
             assert_eq!(file.metadata().await.unwrap().len(), 4);
             file.sync_all().await.unwrap();
             file.sync_data().await.unwrap();
-            assert_eq!(file.stream_position().await.unwrap(), 8, "set_len keeps the position");
+            assert_eq!(
+                file.stream_position().await.unwrap(),
+                8,
+                "set_len keeps the position"
+            );
 
             let mut clone = file.try_clone().await.unwrap();
             clone.seek(SeekFrom::Start(0)).await.unwrap();
@@ -205,6 +220,72 @@ fn file_writes_reads_and_seeks() {
             back.flush().await.unwrap();
             assert!(back.try_into_std().is_ok());
             assert_eq!(std::fs::read(&path).unwrap(), b"01abcd");
+        });
+    });
+}
+
+/// Occupies the runtime's only blocking thread until the returned sender
+/// is dropped, so the next file job queues behind it (its poll is Pending).
+async fn hold_the_blocking_thread() -> std::sync::mpsc::Sender<()> {
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (started, wait_started) = std::sync::mpsc::channel();
+    drop(keen::spawn_blocking(move || {
+        started.send(()).unwrap();
+        let _ = held.recv();
+    }));
+    wait_started.recv().unwrap();
+    release
+}
+
+#[test]
+fn read_ahead_is_given_back_before_a_write_or_seek() {
+    each(&ALL, |cfg| {
+        let rt = cfg.builder().max_blocking_threads(1).build().unwrap();
+        let dir = TempDir::new("read-ahead");
+        let path = dir.join("f");
+        std::fs::write(&path, b"0123456789").unwrap();
+        run_in_task(&rt, async move {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .await
+                .unwrap();
+            // A 100-byte read is queued, then given up: its job reads the
+            // whole file ahead into the buffer (the OS position is then 10).
+            let release = hold_the_blocking_thread().await;
+            let mut big = [0; 100];
+            let mut read = Box::pin(file.read(&mut big));
+            assert!(poll_once(&mut read).is_pending());
+            drop(read);
+            drop(release);
+            let mut two = [0; 2];
+            file.read_exact(&mut two).await.unwrap();
+            assert_eq!(&two, b"01");
+            // The write lands at the caller's position, 2.
+            file.write_all(b"ab").await.unwrap();
+            file.flush().await.unwrap();
+            assert_eq!(std::fs::read(&path).unwrap(), b"01ab456789");
+
+            // Same with a relative seek after read-ahead.
+            file.seek(SeekFrom::Start(0)).await.unwrap();
+            let release = hold_the_blocking_thread().await;
+            let mut read = Box::pin(file.read(&mut big));
+            assert!(poll_once(&mut read).is_pending());
+            drop(read);
+            drop(release);
+            file.read_exact(&mut two).await.unwrap();
+            assert_eq!(file.seek(SeekFrom::Current(3)).await.unwrap(), 5);
+            file.read_exact(&mut two).await.unwrap();
+            assert_eq!(&two, b"56");
+            // And set_len keeps the caller's position (7), not the OS's.
+            let release = hold_the_blocking_thread().await;
+            let mut read = Box::pin(file.read(&mut big));
+            assert!(poll_once(&mut read).is_pending());
+            drop(read);
+            drop(release);
+            file.set_len(9).await.unwrap();
+            assert_eq!(file.stream_position().await.unwrap(), 7);
         });
     });
 }
@@ -372,11 +453,20 @@ fn tokio_traits_drive_the_same_file() {
         let path = dir.join("f");
         run_in_task(&rt, async move {
             let mut file = open_rw(&path).await;
-            tokio::io::AsyncWriteExt::write_all(&mut file, b"tokio traits").await.unwrap();
+            tokio::io::AsyncWriteExt::write_all(&mut file, b"tokio traits")
+                .await
+                .unwrap();
             tokio::io::AsyncWriteExt::flush(&mut file).await.unwrap();
-            assert_eq!(tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(6)).await.unwrap(), 6);
+            assert_eq!(
+                tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(6))
+                    .await
+                    .unwrap(),
+                6
+            );
             let mut rest = String::new();
-            tokio::io::AsyncReadExt::read_to_string(&mut file, &mut rest).await.unwrap();
+            tokio::io::AsyncReadExt::read_to_string(&mut file, &mut rest)
+                .await
+                .unwrap();
             assert_eq!(rest, "traits");
             tokio::io::AsyncWriteExt::shutdown(&mut file).await.unwrap();
         });

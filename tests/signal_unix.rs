@@ -21,7 +21,9 @@ use keen_suite::{ALL, each, poll_once, run_in_task};
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn raise(signum: libc::c_int) {
@@ -96,7 +98,10 @@ fn a_listener_created_after_a_delivery_does_not_see_it() {
             // Once `early` saw it, the delivery was dispatched.
             assert_eq!(early.recv().await, Some(()));
             let mut late = signal(SignalKind::hangup()).unwrap();
-            assert!(is_pending(&mut late).await, "the old delivery is not replayed");
+            assert!(
+                is_pending(&mut late).await,
+                "the old delivery is not replayed"
+            );
             raise(libc::SIGHUP);
             assert_eq!(late.recv().await, Some(()));
             assert_eq!(early.recv().await, Some(()));

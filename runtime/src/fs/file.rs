@@ -143,6 +143,7 @@ impl File {
     }
 
     /// The `std` file if no job is in flight and nothing else shares it.
+    #[allow(clippy::result_large_err)] // tokio's signature: the file comes back
     pub fn try_into_std(mut self) -> Result<std::fs::File, File> {
         if matches!(self.inner.get_mut().state, State::Busy(_)) {
             return Err(self);
@@ -193,7 +194,10 @@ impl File {
             } else {
                 Ok(())
             };
-            (Operation::SetLen(result.and_then(|()| std.set_len(size))), buf)
+            (
+                Operation::SetLen(result.and_then(|()| std.set_len(size))),
+                buf,
+            )
         }));
         loop {
             match poll_fn(|cx| inner.poll_busy(cx)).await {
@@ -403,9 +407,9 @@ impl Inner {
         };
         let std = std.clone();
         self.seek = Some(pos);
-        self.state = State::Busy(handle.spawn_blocking(move || {
-            (Operation::Seek((&*std).seek(target)), buf)
-        }));
+        self.state = State::Busy(
+            handle.spawn_blocking(move || (Operation::Seek((&*std).seek(target)), buf)),
+        );
         Ok(())
     }
 
