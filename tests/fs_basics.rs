@@ -488,3 +488,12 @@ fn outside_a_runtime_every_operation_is_an_error() {
     let mut read = Box::pin(file.read(&mut buf));
     assert!(matches!(poll_once(&mut read), Poll::Ready(Err(_))));
 }
+
+#[test]
+fn the_types_are_send_and_sync_like_tokios() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<File>();
+    send_sync::<OpenOptions>();
+    send_sync::<fs::ReadDir>();
+    send_sync::<fs::DirEntry>();
+}

@@ -244,3 +244,10 @@ fn signal_kinds_are_the_os_numbers() {
         assert_eq!(SignalKind::from(signum), kind);
     }
 }
+
+#[test]
+fn the_types_are_send_and_sync_like_tokios() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Signal>();
+    send_sync::<SignalKind>();
+}
