@@ -40,6 +40,7 @@ mod blocking;
 #[cfg(feature = "hyper")]
 pub mod compat;
 mod context;
+pub mod fs;
 pub mod group;
 pub mod io;
 mod loom;
@@ -47,6 +48,7 @@ pub mod net;
 pub mod patterns;
 pub mod runtime;
 pub mod scope;
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

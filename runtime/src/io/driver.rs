@@ -62,7 +62,10 @@ impl IoDriver {
         // Every event of the previous turn was dispatched: no event can
         // name a released registration any more.
         handle.registrations.free_released();
-        if timeout == Some(Duration::ZERO) && handle.registrations.len() == 0 {
+        if timeout == Some(Duration::ZERO)
+            && handle.registrations.len() == 0
+            && !handle.signals.is_watching()
+        {
             return 0; // no socket: a maintenance turn costs no system call
         }
         match self.poll.poll(&mut self.events, timeout) {
@@ -73,6 +76,11 @@ impl IoDriver {
         let mut dispatched = 0;
         for event in &self.events {
             if event.token() == WAKE_TOKEN {
+                continue;
+            }
+            if event.token() == crate::signal::SIGNAL_TOKEN {
+                crate::signal::dispatch(); // wakes (queues) the listeners
+                dispatched += 1;
                 continue;
             }
             if let Some(io) = handle.registrations.get(event.token().0) {

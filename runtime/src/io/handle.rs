@@ -27,6 +27,8 @@ pub(crate) struct IoHandle {
     registry: RwLock<Option<mio::Registry>>,
     waker: mio::Waker,
     pub(crate) registrations: Registrations,
+    /// Whether this reactor watches the signal pipe (`keen::signal`).
+    pub(crate) signals: crate::signal::ReactorSignals,
 }
 
 impl IoHandle {
@@ -35,6 +37,7 @@ impl IoHandle {
             registry: RwLock::new(Some(registry)),
             waker,
             registrations: Registrations::new(),
+            signals: crate::signal::ReactorSignals::default(),
         }
     }
 
@@ -64,6 +67,20 @@ impl IoHandle {
             return Err(err);
         }
         Ok((token, io))
+    }
+
+    /// Registers `source` under a fixed `token` outside the registration
+    /// set (the signal pipe: its events are the reactor's own business).
+    pub(crate) fn register_token(
+        &self,
+        source: &mut impl Source,
+        token: mio::Token,
+        interest: Interest,
+    ) -> io::Result<()> {
+        match &*self.registry.read() {
+            Some(registry) => registry.register(source, token, interest.to_mio()),
+            None => Err(error::shut_down()),
+        }
     }
 
     /// Removes `source` from epoll. After shutdown there is nothing to
@@ -98,6 +115,9 @@ impl IoHandle {
             io.shut_down();
         }
         drop(self.registry.write().take());
+        // After the registry: a concurrent `watch` then fails instead of
+        // counting this reactor as a watcher again.
+        self.signals.shutdown();
     }
 }
 

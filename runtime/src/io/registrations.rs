@@ -76,9 +76,10 @@ impl Registrations {
         }
         let entry = inner.slab.vacant_entry();
         let index = entry.key();
-        // The all-ones index is never used, so no token equals `usize::MAX`
-        // (the reactor's own wake token).
-        if index >= INDEX_MASK {
+        // The two highest indexes are never used, so no token equals
+        // `usize::MAX` (the reactor's own wake token) or `usize::MAX - 1`
+        // (the signal pipe's).
+        if index >= INDEX_MASK - 1 {
             return Err(Refused::Full);
         }
         let generation = inner.next_generation;
