@@ -415,6 +415,7 @@ impl Inner {
 
     /// Waits for the seek in flight (tokio's `poll_complete`); with none,
     /// the position the last seek reported.
+    #[cfg(feature = "tokio-io")]
     pub(crate) fn poll_complete(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
         loop {
             match ready!(self.poll_busy(cx)) {

@@ -130,6 +130,13 @@ impl Globals {
         }
         let fd = self.sender.as_raw_fd();
         let action = move || {
+            // `write` may set errno, and the interrupted code may be about
+            // to read it: save it and put it back (POSIX asks handlers to).
+            let errno = errno_location();
+            // SAFETY: `errno_location` returns this thread's errno slot,
+            // valid for the thread's life; reading and writing it is
+            // async-signal-safe.
+            let saved = unsafe { *errno };
             slot.pending.store(true, Ordering::SeqCst);
             let byte = 1u8;
             // SAFETY: `fd` is the pipe's write end, open for the life of
@@ -138,6 +145,8 @@ impl Globals {
             // its failure (a full pipe: a byte is already waiting) needs
             // no handling.
             let _ = unsafe { libc::write(fd, (&raw const byte).cast(), 1) };
+            // SAFETY: as above.
+            unsafe { *errno = saved };
         };
         let signum = c_int::try_from(index).expect("checked signal numbers fit a c_int");
         // SAFETY: the action only stores to an atomic and calls
@@ -196,6 +205,19 @@ impl Slot {
     pub(crate) fn remove(&self, key: usize) {
         self.waiters.lock().remove(key);
     }
+}
+
+/// This thread's `errno` slot.
+fn errno_location() -> *mut c_int {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "emscripten"))]
+    // SAFETY: no preconditions; returns the calling thread's errno slot.
+    return unsafe { libc::__errno_location() };
+    #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
+    // SAFETY: no preconditions; returns the calling thread's errno slot.
+    return unsafe { libc::__error() };
+    #[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
+    // SAFETY: no preconditions; returns the calling thread's errno slot.
+    return unsafe { libc::__errno() };
 }
 
 /// Takes every waker of `slot` and wakes them outside the lock.
