@@ -32,6 +32,14 @@ fn raise(signum: libc::c_int) {
     assert_eq!(unsafe { libc::raise(signum) }, 0);
 }
 
+/// `recv` with a generous bound, so a broken delivery fails the test
+/// instead of hanging it.
+async fn within<F: std::future::Future>(recv: F) -> F::Output {
+    keen::time::timeout(std::time::Duration::from_secs(60), recv)
+        .await
+        .expect("the signal was not delivered within 60 s")
+}
+
 /// Polls `sig.recv()` once with the task's waker and drops the future.
 async fn is_pending(sig: &mut Signal) -> bool {
     poll_fn(|cx| Poll::Ready(sig.poll_recv(cx).is_pending())).await
@@ -46,10 +54,10 @@ fn a_raised_signal_is_delivered_from_any_thread() {
             let mut usr1 = signal(SignalKind::user_defined1()).unwrap();
             assert!(is_pending(&mut usr1).await, "nothing delivered yet");
             raise(libc::SIGUSR1);
-            assert_eq!(usr1.recv().await, Some(()));
+            assert_eq!(within(usr1.recv()).await, Some(()));
             // Raised on a plain thread (the handler runs there).
             std::thread::spawn(|| raise(libc::SIGUSR1)).join().unwrap();
-            assert_eq!(usr1.recv().await, Some(()));
+            assert_eq!(within(usr1.recv()).await, Some(()));
             assert!(is_pending(&mut usr1).await, "each delivery seen once");
         });
     });
@@ -67,7 +75,11 @@ fn every_listener_sees_each_delivery_once() {
             for round in 0..2 {
                 raise(libc::SIGUSR2);
                 for (i, sig) in listeners.iter_mut().enumerate() {
-                    assert_eq!(sig.recv().await, Some(()), "listener {i}, round {round}");
+                    assert_eq!(
+                        within(sig.recv()).await,
+                        Some(()),
+                        "listener {i}, round {round}"
+                    );
                 }
                 for sig in &mut listeners {
                     assert!(is_pending(sig).await);
@@ -76,7 +88,7 @@ fn every_listener_sees_each_delivery_once() {
             // Listeners waiting in other tasks are all woken by one delivery.
             let waiting: Vec<_> = listeners
                 .into_iter()
-                .map(|mut sig| keen::spawn(async move { sig.recv().await }))
+                .map(|mut sig| keen::spawn(async move { within(sig.recv()).await }))
                 .collect();
             keen::task::yield_now().await;
             raise(libc::SIGUSR2);
@@ -96,15 +108,15 @@ fn a_listener_created_after_a_delivery_does_not_see_it() {
             let mut early = signal(SignalKind::hangup()).unwrap();
             raise(libc::SIGHUP);
             // Once `early` saw it, the delivery was dispatched.
-            assert_eq!(early.recv().await, Some(()));
+            assert_eq!(within(early.recv()).await, Some(()));
             let mut late = signal(SignalKind::hangup()).unwrap();
             assert!(
                 is_pending(&mut late).await,
                 "the old delivery is not replayed"
             );
             raise(libc::SIGHUP);
-            assert_eq!(late.recv().await, Some(()));
-            assert_eq!(early.recv().await, Some(()));
+            assert_eq!(within(late.recv()).await, Some(()));
+            assert_eq!(within(early.recv()).await, Some(()));
         });
     });
 }
@@ -122,15 +134,15 @@ fn a_cancelled_recv_loses_nothing() {
             assert!(poll_once(&mut recv).is_pending());
             drop(recv);
             raise(libc::SIGWINCH);
-            assert_eq!(sig.recv().await, Some(()));
-            assert_eq!(witness.recv().await, Some(()));
+            assert_eq!(within(sig.recv()).await, Some(()));
+            assert_eq!(within(witness.recv()).await, Some(()));
 
             // Cancelled after the delivery woke it, before it was polled
             // again: the next recv reports that delivery at once.
             let mut recv = Box::pin(sig.recv());
             assert!(poll_once(&mut recv).is_pending());
             raise(libc::SIGWINCH);
-            assert_eq!(witness.recv().await, Some(())); // dispatched now
+            assert_eq!(within(witness.recv()).await, Some(())); // dispatched now
             drop(recv);
             let mut recv = Box::pin(sig.recv());
             assert_eq!(poll_once(&mut recv), Poll::Ready(Some(())));
@@ -156,7 +168,7 @@ fn a_listener_outlives_its_runtime() {
         second.block_on(async {
             assert!(is_pending(&mut sig).await);
             raise(libc::SIGALRM);
-            assert_eq!(sig.recv().await, Some(()));
+            assert_eq!(within(sig.recv()).await, Some(()));
         });
     });
 }
@@ -169,15 +181,15 @@ fn two_runtimes_listen_at_once() {
         let mut on_a = a.block_on(async { signal(SignalKind::child()) }).unwrap();
         let mut on_b = b.block_on(async { signal(SignalKind::child()) }).unwrap();
         raise(libc::SIGCHLD);
-        assert_eq!(a.block_on(on_a.recv()), Some(()));
-        assert_eq!(b.block_on(on_b.recv()), Some(()));
+        assert_eq!(a.block_on(within(on_a.recv())), Some(()));
+        assert_eq!(b.block_on(within(on_b.recv())), Some(()));
         // Dropping one runtime leaves the other watching, for both.
         drop(a);
         b.block_on(async {
             assert!(is_pending(&mut on_a).await && is_pending(&mut on_b).await);
             raise(libc::SIGCHLD);
-            assert_eq!(on_a.recv().await, Some(()));
-            assert_eq!(on_b.recv().await, Some(()));
+            assert_eq!(within(on_a.recv()).await, Some(()));
+            assert_eq!(within(on_b.recv()).await, Some(()));
         });
     });
 }
@@ -192,7 +204,7 @@ fn ctrl_c_completes_on_sigint() {
             // The first poll installs keen's handler and starts listening.
             assert!(poll_once(&mut ctrl_c).is_pending());
             raise(libc::SIGINT);
-            ctrl_c.await.unwrap();
+            within(ctrl_c).await.unwrap();
         });
     });
 }
