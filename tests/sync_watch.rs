@@ -125,7 +125,10 @@ fn borrow_and_update_marks_seen_and_borrow_does_not() {
         assert!(value.has_changed());
     }
     assert!(!rx.has_changed().unwrap());
-    assert!(!rx.borrow_and_update().has_changed(), "nothing new the second time");
+    assert!(
+        !rx.borrow_and_update().has_changed(),
+        "nothing new the second time"
+    );
     assert!(poll_once(&mut Box::pin(rx.changed())).is_pending());
     // mark_changed / mark_unchanged move only this receiver's mark.
     rx.mark_changed();
@@ -211,7 +214,10 @@ fn subscribe_sees_current_as_seen_and_clone_inherits_the_mark() {
             assert_eq!(*fresh.borrow(), 2);
             assert!(!fresh.has_changed().unwrap());
             let unseen_clone = rx.clone();
-            assert!(unseen_clone.has_changed().unwrap(), "clone of an unseen mark");
+            assert!(
+                unseen_clone.has_changed().unwrap(),
+                "clone of an unseen mark"
+            );
             assert!(rx.same_channel(&fresh));
             assert_eq!(tx.receiver_count(), 3);
             let waiter = keen::spawn(async move {
@@ -348,7 +354,9 @@ fn many_receivers_on_tasks_plain_threads_and_another_runtime_reach_the_end() {
             last
         };
         let tasks: Vec<_> = (0..8).map(|_| rt.spawn(watch_to_end(rx.clone()))).collect();
-        let remote: Vec<_> = (0..2).map(|_| other.spawn(watch_to_end(rx.clone()))).collect();
+        let remote: Vec<_> = (0..2)
+            .map(|_| other.spawn(watch_to_end(rx.clone())))
+            .collect();
         let threads: Vec<_> = (0..3)
             .map(|_| {
                 let rx = rx.clone();
