@@ -25,6 +25,10 @@
 //! fail there); for `request_reply`, requests on `bounded(10)`, each
 //! carrying a `bounded(1)` sender as its oneshot (smol has no oneshot of
 //! its own).
+//! - `broadcast_fan_out`: one sender, 8 receiver tasks, 1000 messages into
+//!   `broadcast::channel(1024)` (room for all, so nobody lags and every
+//!   receiver counts all 1000); per batch. keen and tokio only: smol has
+//!   no broadcast channel of its own (async-broadcast's semantics differ).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -387,6 +391,60 @@ fn request_reply(c: &mut Criterion) {
     group.finish();
 }
 
+/// `$body` on keen and on tokio only (see `broadcast_fan_out`), in one
+/// task per iteration, as `each_in_task!`.
+macro_rules! keen_and_tokio_in_task {
+    ($group:expr, $multi:expr, |$rtc:ident| $body:block) => {{
+        {
+            use keen as $rtc;
+            let rt = keen_rt($multi);
+            $group.bench_function(format!("keen/{}", flavor($multi)), |b| {
+                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
+            });
+        }
+        {
+            use tokio as $rtc;
+            let rt = tokio_rt($multi);
+            $group.bench_function(format!("tokio/{}", flavor($multi)), |b| {
+                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
+            });
+        }
+    }};
+}
+
+fn broadcast_fan_out(c: &mut Criterion) {
+    const MESSAGES: usize = 1000;
+    let mut group = c.benchmark_group("broadcast_fan_out");
+    configure(&mut group);
+    for multi in [false, true] {
+        keen_and_tokio_in_task!(group, multi, |rtc| {
+            let (tx, rx) = rtc::sync::broadcast::channel::<usize>(1024);
+            let receivers: Vec<_> = (0..TASKS)
+                .map(|_| {
+                    let mut rx = tx.subscribe();
+                    rtc::spawn(async move {
+                        let mut n = 0;
+                        while let Ok(v) = rx.recv().await {
+                            black_box(v);
+                            n += 1;
+                        }
+                        n
+                    })
+                })
+                .collect();
+            drop(rx);
+            for i in 0..MESSAGES {
+                tx.send(i).unwrap();
+            }
+            drop(tx);
+            for r in receivers {
+                assert_eq!(r.await.unwrap(), MESSAGES);
+            }
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     mutex_uncontended,
@@ -394,6 +452,7 @@ criterion_group!(
     semaphore_uncontended,
     semaphore_contended,
     mpsc,
-    request_reply
+    request_reply,
+    broadcast_fan_out
 );
 criterion_main!(benches);

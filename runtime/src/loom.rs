@@ -14,6 +14,34 @@ pub(crate) use keen_scheduler::loom_sync::Mutex;
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::AtomicUsize;
 
+#[cfg(not(loom))]
+pub(crate) use parking_lot::{RwLock, RwLockReadGuard};
+
+#[cfg(loom)]
+pub(crate) use self::loom_rwlock::{RwLock, RwLockReadGuard};
+
+/// parking_lot's `RwLock` API (no poisoning: `read`/`write` return the
+/// guard) over loom's, for `watch`.
+#[cfg(loom)]
+mod loom_rwlock {
+    pub(crate) type RwLockReadGuard<'a, T> = loom::sync::RwLockReadGuard<'a, T>;
+
+    #[derive(Debug)]
+    pub(crate) struct RwLock<T>(loom::sync::RwLock<T>);
+
+    impl<T> RwLock<T> {
+        pub(crate) fn new(value: T) -> Self {
+            RwLock(loom::sync::RwLock::new(value))
+        }
+        pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
+            self.0.read().unwrap()
+        }
+        pub(crate) fn write(&self) -> loom::sync::RwLockWriteGuard<'_, T> {
+            self.0.write().unwrap()
+        }
+    }
+}
+
 /// Declares a `const fn` that is an ordinary `fn` under `cfg(loom)`
 /// (loom's atomics and locks have no `const` constructors).
 macro_rules! const_fn_unless_loom {

@@ -10,6 +10,8 @@
 //! | [`Condition`] | condition variable for [`Mutex`] | — |
 //! | [`oneshot`] | one value, once | [`oneshot::Receiver::blocking_recv`] |
 //! | [`mpsc`] | bounded and unbounded queues | `blocking_send`, `blocking_recv` |
+//! | [`watch`] | one value, many watchers, latest wins | — |
+//! | [`broadcast`] | every value to every receiver, bounded ring | [`broadcast::Receiver::blocking_recv`] |
 //!
 //! Names follow tokio where tokio has the same thing. Every waiter is
 //! cancel-safe: dropping a waiting future loses no permit, token,
@@ -43,6 +45,7 @@
 //! ```
 
 mod borrower;
+pub mod broadcast;
 mod condition;
 mod event;
 mod limiter;
@@ -53,6 +56,7 @@ pub(crate) mod raw_semaphore;
 mod semaphore;
 mod thread_wait;
 mod waiters;
+pub mod watch;
 
 pub use borrower::Borrower;
 pub use condition::Condition;
@@ -89,4 +93,13 @@ fn _ensure_send_and_sync() {
     both::<mpsc::Receiver<Vec<u8>>>();
     both::<mpsc::UnboundedSender<Vec<u8>>>();
     both::<mpsc::UnboundedReceiver<Vec<u8>>>();
+    both::<watch::Sender<Vec<u8>>>();
+    both::<watch::Receiver<Vec<u8>>>();
+    both::<watch::error::SendError<Vec<u8>>>();
+    both::<watch::error::RecvError>();
+    both::<broadcast::Sender<Vec<u8>>>();
+    both::<broadcast::Receiver<Vec<u8>>>();
+    both::<broadcast::error::SendError<Vec<u8>>>();
+    both::<broadcast::error::RecvError>();
+    both::<broadcast::error::TryRecvError>();
 }
