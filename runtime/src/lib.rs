@@ -65,6 +65,11 @@ use keen_scheduler::SpawnMode;
 use keen_scheduler::context::inherited_locals;
 
 pub use context::EnterGuard;
+/// `#[keen::main]` and `#[keen::test]`: an `async fn` run on a new runtime
+/// (feature `macros`, on by default).
+#[cfg(feature = "macros")]
+#[doc(inline)]
+pub use keen_macros::{main, test};
 pub use runtime::{Handle, Runtime};
 use task::JoinHandle;
 
