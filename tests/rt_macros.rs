@@ -62,9 +62,12 @@ async fn one_worker() {
 #[keen::test(start_paused = true)]
 async fn start_paused_on_current_thread() {
     let start = keen::time::Instant::now();
+    // `advance` panics at once on a running clock: a macro that dropped
+    // `start_paused` fails here instead of sleeping an hour.
+    keen::time::advance(Duration::from_secs(1)).await;
     keen::time::sleep(Duration::from_secs(3600)).await;
-    // Exactly an hour on the paused clock (auto-advance), none really.
-    assert_eq!(start.elapsed(), Duration::from_secs(3600));
+    // Exactly that on the paused clock (auto-advance), none really.
+    assert_eq!(start.elapsed(), Duration::from_secs(3601));
 }
 
 #[keen::test(flavor = "multi_thread", worker_threads = 2, start_paused = true)]
@@ -72,10 +75,11 @@ async fn start_paused_on_multi_thread() {
     // keen's Builder allows a paused clock on both flavours; tokio's macro
     // allows it only on current-thread.
     let start = keen::time::Instant::now();
+    keen::time::advance(Duration::from_secs(1)).await;
     keen::spawn(keen::time::sleep(Duration::from_secs(3600)))
         .await
         .unwrap();
-    assert_eq!(start.elapsed(), Duration::from_secs(3600));
+    assert_eq!(start.elapsed(), Duration::from_secs(3601));
 }
 
 #[keen::test(start_paused = false)]
@@ -159,6 +163,7 @@ async fn main_defaults() -> (Flavor, bool) {
 #[keen::main(flavor = "current_thread", start_paused = true)]
 async fn main_with_arguments() -> Result<Duration, String> {
     let start = keen::time::Instant::now();
+    keen::time::advance(Duration::from_secs(1)).await;
     keen::time::sleep(Duration::from_secs(60)).await;
     Ok(start.elapsed())
 }
@@ -170,5 +175,5 @@ fn main_defaults_to_multi_thread() {
 
 #[test]
 fn main_takes_arguments_and_returns_result() {
-    assert_eq!(main_with_arguments(), Ok(Duration::from_secs(60)));
+    assert_eq!(main_with_arguments(), Ok(Duration::from_secs(61)));
 }
