@@ -29,6 +29,23 @@
 //!     ["parent before spawn", "child first step", "parent after spawn", "child second step"]
 //! );
 //! ```
+//!
+//! With the `macros` feature (on by default), [`main`](macro@main) and
+//! [`test`](macro@test) turn an `async fn` into one that builds a runtime
+//! and blocks on the body, with tokio's arguments (`flavor`,
+//! `worker_threads`, `start_paused`) and keen's `eager`:
+//!
+//! ```
+//! #[keen::main(worker_threads = 2)]
+//! async fn main() -> std::io::Result<()> {
+//!     let listener = keen::net::TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!     let client = keen::spawn(async move { keen::net::TcpStream::connect(addr).await });
+//!     let (_server_side, _) = listener.accept().await?;
+//!     client.await.unwrap()?;
+//!     Ok(())
+//! }
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(
     missing_docs,
@@ -67,6 +84,11 @@ use keen_scheduler::SpawnMode;
 use keen_scheduler::context::inherited_locals;
 
 pub use context::EnterGuard;
+/// `#[keen::main]` and `#[keen::test]`: an `async fn` run on a new runtime
+/// (feature `macros`, on by default).
+#[cfg(feature = "macros")]
+#[doc(inline)]
+pub use keen_macros::{main, test};
 pub use runtime::{Handle, Runtime};
 use task::JoinHandle;
 

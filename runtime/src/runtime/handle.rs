@@ -196,6 +196,7 @@ impl Handle {
             self.inner.scheduler.metrics(),
             self.inner.blocking.num_threads(),
             self.inner.time.len(),
+            self.inner.scheduler.num_workers(),
         )
     }
 

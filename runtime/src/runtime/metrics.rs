@@ -25,6 +25,8 @@ pub struct RuntimeMetrics {
     /// Timers in the runtime's wheel right now (sleeps and scope deadlines
     /// that are pending).
     pub timers: usize,
+    /// Worker threads (1 on current-thread: the thread in `block_on`).
+    workers: usize,
 }
 
 impl RuntimeMetrics {
@@ -32,6 +34,7 @@ impl RuntimeMetrics {
         s: MetricsSnapshot,
         blocking_threads: usize,
         timers: usize,
+        workers: usize,
     ) -> RuntimeMetrics {
         RuntimeMetrics {
             spawned: s.spawned,
@@ -43,6 +46,21 @@ impl RuntimeMetrics {
             live_tasks: s.live_tasks,
             blocking_threads,
             timers,
+            workers,
         }
+    }
+
+    /// Number of worker threads: `worker_threads` on multi-thread, 1 on
+    /// current-thread (the thread inside `block_on`), as tokio's
+    /// `RuntimeMetrics::num_workers`.
+    ///
+    /// ```
+    /// let rt = keen::runtime::Builder::new_multi_thread().worker_threads(3).build().unwrap();
+    /// assert_eq!(rt.metrics().num_workers(), 3);
+    /// let rt = keen::runtime::Builder::new_current_thread().build().unwrap();
+    /// assert_eq!(rt.metrics().num_workers(), 1);
+    /// ```
+    pub fn num_workers(&self) -> usize {
+        self.workers
     }
 }

@@ -1,0 +1,2 @@
+#[keen::main(crate = "not a path")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[keen::main(flavor = "local")]
+async fn main() {}

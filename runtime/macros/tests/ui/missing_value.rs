@@ -1,0 +1,2 @@
+#[keen::main(start_paused)]
+async fn main() {}

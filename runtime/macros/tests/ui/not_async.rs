@@ -1,0 +1,2 @@
+#[keen::main]
+fn main() {}

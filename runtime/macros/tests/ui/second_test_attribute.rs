@@ -1,0 +1,5 @@
+#[keen::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

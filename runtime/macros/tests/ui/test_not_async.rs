@@ -1,0 +1,4 @@
+#[keen::test]
+fn not_async() {}
+
+fn main() {}

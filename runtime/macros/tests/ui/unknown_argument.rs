@@ -1,0 +1,2 @@
+#[keen::main(threads = 2)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[keen::main(flavor = "current_thread", worker_threads = 2)]
+async fn main() {}

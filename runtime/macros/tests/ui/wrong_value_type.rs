@@ -1,0 +1,2 @@
+#[keen::main(worker_threads = "2")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[keen::main(worker_threads = 0)]
+async fn main() {}
