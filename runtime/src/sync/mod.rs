@@ -10,6 +10,10 @@
 //! | [`Condition`] | condition variable for [`Mutex`] | — |
 //! | [`oneshot`] | one value, once | [`oneshot::Receiver::blocking_recv`] |
 //! | [`mpsc`] | bounded and unbounded queues | `blocking_send`, `blocking_recv` |
+//! | [`RwLock`] | reader-writer lock, FIFO, write-preferring | [`RwLock::blocking_read`], [`RwLock::blocking_write`] |
+//! | [`Notify`] | wake one waiter (or store a permit), or all waiters | — |
+//! | [`Barrier`] | `n` tasks meet, one leader per generation | — |
+//! | [`OnceCell`] | set-once value with an async initialiser | — |
 //!
 //! Names follow tokio where tokio has the same thing. Every waiter is
 //! cancel-safe: dropping a waiting future loses no permit, token,
@@ -53,6 +57,11 @@ pub(crate) mod raw_semaphore;
 mod semaphore;
 mod thread_wait;
 mod waiters;
+// Issue 18 (tokio names): RwLock, Notify, Barrier, OnceCell.
+mod rwlock;
+mod notify;
+mod barrier;
+mod once_cell;
 
 pub use borrower::Borrower;
 pub use condition::Condition;
@@ -64,6 +73,12 @@ pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
+pub use notify::{Notified, Notify};
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use once_cell::{OnceCell, SetError};
 
 /// Compile-time check: every primitive is `Send + Sync` where tokio's is
 /// (guards and permits included), so all of them work across threads.
@@ -89,4 +104,15 @@ fn _ensure_send_and_sync() {
     both::<mpsc::Receiver<Vec<u8>>>();
     both::<mpsc::UnboundedSender<Vec<u8>>>();
     both::<mpsc::UnboundedReceiver<Vec<u8>>>();
+    both::<RwLock<Vec<u8>>>();
+    both::<RwLockReadGuard<'static, Vec<u8>>>();
+    both::<RwLockWriteGuard<'static, Vec<u8>>>();
+    both::<OwnedRwLockReadGuard<Vec<u8>>>();
+    both::<OwnedRwLockWriteGuard<Vec<u8>>>();
+    both::<Notify>();
+    both::<Notified<'static>>();
+    both::<Barrier>();
+    both::<BarrierWaitResult>();
+    both::<OnceCell<Vec<u8>>>();
+    both::<SetError<Vec<u8>>>();
 }
