@@ -29,8 +29,12 @@ fn one_leader_per_generation_and_nobody_passes_early() {
             let arrived = Arc::new(AtomicUsize::new(0));
             let tasks: Vec<_> = (0..N)
                 .map(|_| {
-                    let (barrier, leaders, passed, arrived) =
-                        (barrier.clone(), leaders.clone(), passed.clone(), arrived.clone());
+                    let (barrier, leaders, passed, arrived) = (
+                        barrier.clone(),
+                        leaders.clone(),
+                        passed.clone(),
+                        arrived.clone(),
+                    );
                     keen::spawn(async move {
                         for generation in 0..GENERATIONS {
                             arrived.fetch_add(1, Ordering::SeqCst);
@@ -49,7 +53,11 @@ fn one_leader_per_generation_and_nobody_passes_early() {
             for task in tasks {
                 task.await.unwrap();
             }
-            assert_eq!(leaders.load(Ordering::SeqCst), GENERATIONS, "one leader each time");
+            assert_eq!(
+                leaders.load(Ordering::SeqCst),
+                GENERATIONS,
+                "one leader each time"
+            );
             assert_eq!(passed.load(Ordering::SeqCst), GENERATIONS * N);
         });
     });
@@ -87,7 +95,10 @@ fn a_cancelled_wait_withdraws_its_arrival() {
     assert!(poll_once(&mut a).is_pending());
     drop(a); // withdrawn: the barrier is empty again
     let mut b = Box::pin(barrier.wait());
-    assert!(poll_once(&mut b).is_pending(), "b must not pass with a's withdrawn arrival");
+    assert!(
+        poll_once(&mut b).is_pending(),
+        "b must not pass with a's withdrawn arrival"
+    );
     let mut c = Box::pin(barrier.wait());
     assert!(poll_once(&mut c).is_ready());
     assert!(poll_once(&mut b).is_ready());
@@ -99,7 +110,10 @@ fn a_cancelled_wait_withdraws_its_arrival() {
     assert!(poll_once(&mut leader).is_ready());
     drop(a);
     let mut next = Box::pin(barrier.wait());
-    assert!(poll_once(&mut next).is_pending(), "a new generation starts empty");
+    assert!(
+        poll_once(&mut next).is_pending(),
+        "a new generation starts empty"
+    );
 }
 
 #[test]
@@ -243,7 +257,10 @@ fn a_failed_or_panicking_initialiser_leaves_the_cell_empty() {
         }));
         assert!(caught.is_err());
         assert!(!cell.initialized());
-        assert_eq!(cell.get_or_try_init(|| async { Ok::<_, ()>(3) }).await, Ok(&3));
+        assert_eq!(
+            cell.get_or_try_init(|| async { Ok::<_, ()>(3) }).await,
+            Ok(&3)
+        );
     });
 }
 
@@ -261,5 +278,8 @@ fn set_take_and_the_rest_of_the_api() {
     assert_eq!(cell.clone().into_inner(), Some(5));
     assert_eq!(OnceCell::<u8>::new_with(None).into_inner(), None);
     static CELL: OnceCell<&str> = OnceCell::const_new();
-    assert_eq!(*keen::block_on(CELL.get_or_init(|| async { "static" })), "static");
+    assert_eq!(
+        *keen::block_on(CELL.get_or_init(|| async { "static" })),
+        "static"
+    );
 }

@@ -26,7 +26,10 @@ fn notify_one_stores_exactly_one_permit_when_nobody_waits() {
             notify.notified().await; // the stored permit
             // Boxed so that `drop` drops the future itself (leaving the queue).
             let mut second = Box::pin(notify.notified());
-            assert!(!second.as_mut().enable(), "two notify_one calls store one permit");
+            assert!(
+                !second.as_mut().enable(),
+                "two notify_one calls store one permit"
+            );
             drop(second);
             // With a task waiting, notify_one wakes it and stores nothing.
             let (queued, is_queued) = signal();
@@ -38,7 +41,10 @@ fn notify_one_stores_exactly_one_permit_when_nobody_waits() {
             notify.notify_one();
             waiter.await.unwrap();
             let mut after = pin!(notify.notified());
-            assert!(!after.as_mut().enable(), "the notification was used by the waiter");
+            assert!(
+                !after.as_mut().enable(),
+                "the notification was used by the waiter"
+            );
         });
     });
 }
@@ -54,7 +60,11 @@ fn notify_one_serves_waiters_in_arrival_order() {
     for i in 0..4 {
         notify.notify_one();
         for (j, f) in futures.iter_mut().enumerate().skip(i) {
-            assert_eq!(poll_once(f).is_ready(), j == i, "notify_one #{i}, waiter {j}");
+            assert_eq!(
+                poll_once(f).is_ready(),
+                j == i,
+                "notify_one #{i}, waiter {j}"
+            );
         }
     }
 
@@ -117,7 +127,10 @@ fn notify_waiters_keeps_a_stored_permit() {
     notify.notify_one();
     notify.notify_waiters();
     let mut n = Box::pin(notify.notified());
-    assert!(poll_once(&mut n).is_ready(), "the permit from notify_one is still there");
+    assert!(
+        poll_once(&mut n).is_ready(),
+        "the permit from notify_one is still there"
+    );
 }
 
 #[test]
@@ -146,7 +159,10 @@ fn enable_queues_without_polling() {
     let notify = Notify::new();
     let mut n = pin!(notify.notified());
     assert!(!n.as_mut().enable());
-    assert!(!n.as_mut().enable(), "enabling twice keeps one place in the queue");
+    assert!(
+        !n.as_mut().enable(),
+        "enabling twice keeps one place in the queue"
+    );
     notify.notify_one();
     assert!(n.as_mut().enable(), "notify_one went to the enabled future");
     let mut other = Box::pin(notify.notified());
@@ -173,7 +189,10 @@ fn a_dropped_notified_passes_a_notify_one_on() {
     notify.notify_one();
     drop(a);
     let mut c = Box::pin(notify.notified());
-    assert!(poll_once(&mut c).is_ready(), "the notification became the permit");
+    assert!(
+        poll_once(&mut c).is_ready(),
+        "the notification became the permit"
+    );
 
     // Dropped while still queued: nothing to pass on.
     let mut a = Box::pin(notify.notified());
@@ -192,7 +211,10 @@ fn a_dropped_notified_passes_a_notify_one_on() {
     drop(a);
     assert!(poll_once(&mut b).is_ready(), "created before the call");
     let mut c = Box::pin(notify.notified());
-    assert!(poll_once(&mut c).is_pending(), "no permit came from notify_waiters");
+    assert!(
+        poll_once(&mut c).is_pending(),
+        "no permit came from notify_waiters"
+    );
 }
 
 #[test]
@@ -219,7 +241,10 @@ fn an_aborted_task_chosen_by_notify_one_passes_it_on() {
             if first_ran {
                 // It won the race on a multi-thread runtime: `second` needs
                 // its own notification.
-                assert!(cfg.is_multi_thread(), "abort before the task ran must win here");
+                assert!(
+                    cfg.is_multi_thread(),
+                    "abort before the task ran must win here"
+                );
                 notify.notify_one();
             }
             second.await.unwrap();

@@ -83,7 +83,11 @@ fn readers_share_and_writers_exclude_under_contention() {
                 task.await.unwrap();
             }
             let value = *lock.read().await;
-            (value, bad.load(Ordering::SeqCst), reads.load(Ordering::SeqCst))
+            (
+                value,
+                bad.load(Ordering::SeqCst),
+                reads.load(Ordering::SeqCst),
+            )
         });
         assert_eq!(value, 200, "every write counted once");
         assert_eq!(reads, 1_800);
@@ -111,12 +115,18 @@ fn fifo_with_write_preference_by_hand() {
     );
     assert!(poll_once(&mut r1).is_pending(), "r1 waits behind w1");
     drop(r0);
-    assert!(lock.try_read().is_err(), "the lock went to w1, not to a barger");
+    assert!(
+        lock.try_read().is_err(),
+        "the lock went to w1, not to a barger"
+    );
     let g1 = ready(poll_once(&mut w1), "w1");
     assert!(poll_once(&mut r1).is_pending());
     drop(g1);
     // Both readers before w2 go in together; w2 and the reader after it wait.
-    let (g_r1, g_r2) = (ready(poll_once(&mut r1), "r1"), ready(poll_once(&mut r2), "r2"));
+    let (g_r1, g_r2) = (
+        ready(poll_once(&mut r1), "r1"),
+        ready(poll_once(&mut r2), "r2"),
+    );
     assert!(poll_once(&mut w2).is_pending());
     assert!(poll_once(&mut r3).is_pending(), "r3 queued after w2");
     drop(g_r1);
@@ -157,7 +167,10 @@ fn queued_tasks_are_served_in_arrival_order() {
                 }));
                 is_queued.await;
             }
-            assert!(lock.try_read().is_err(), "w0 is queued: no reader may barge");
+            assert!(
+                lock.try_read().is_err(),
+                "w0 is queued: no reader may barge"
+            );
             drop(held);
             for task in tasks {
                 task.await.unwrap();
@@ -196,7 +209,10 @@ fn a_cancelled_waiter_loses_nothing_by_hand() {
     assert!(poll_once(&mut r2).is_pending());
     drop(r0); // handed to `w`
     drop(w);
-    let (g1, g2) = (ready(poll_once(&mut r1), "r1"), ready(poll_once(&mut r2), "r2"));
+    let (g1, g2) = (
+        ready(poll_once(&mut r1), "r1"),
+        ready(poll_once(&mut r2), "r2"),
+    );
     drop((g1, g2));
     assert!(lock.try_write().is_ok(), "no permit was lost");
 
@@ -240,7 +256,10 @@ fn an_aborted_task_handed_the_write_lock_passes_it_on() {
             second.await.unwrap();
             let log = lock.read().await.clone();
             if first_ran {
-                assert!(cfg.is_multi_thread(), "abort before the task ran must win here");
+                assert!(
+                    cfg.is_multi_thread(),
+                    "abort before the task ran must win here"
+                );
                 assert_eq!(log, ["first", "second"]);
             } else {
                 assert_eq!(log, ["second"]);
@@ -266,7 +285,10 @@ fn a_write_cancelled_by_a_scope_lets_later_readers_in() {
                 }
             });
             let cancelled = keen::scope::move_on_after(5 * MS, lock.write()).await;
-            assert!(cancelled.is_none(), "a reader held the lock: the scope must time out");
+            assert!(
+                cancelled.is_none(),
+                "a reader held the lock: the scope must time out"
+            );
             is_queued.await;
             // The writer left the queue, so the reader behind it runs while
             // `reader` still holds the lock.
@@ -309,7 +331,10 @@ fn with_max_readers_caps_concurrent_readers() {
     drop((b, c));
     assert!(lock.try_write().is_ok());
     let caught = std::panic::catch_unwind(|| RwLock::with_max_readers((), 0));
-    assert!(caught.is_err(), "zero readers would make a writer wait forever");
+    assert!(
+        caught.is_err(),
+        "zero readers would make a writer wait forever"
+    );
 }
 
 #[test]
@@ -327,7 +352,9 @@ fn owned_guards_move_into_tasks_and_threads() {
             .await
             .unwrap();
             // Several owned read guards, each in its own task, at once.
-            let guards: Vec<_> = (0..3).map(|_| lock.clone().try_read_owned().unwrap()).collect();
+            let guards: Vec<_> = (0..3)
+                .map(|_| lock.clone().try_read_owned().unwrap())
+                .collect();
             assert!(lock.try_write().is_err());
             let seen: Vec<_> = guards
                 .into_iter()
@@ -485,10 +512,21 @@ fn blocking_forms_panic_inside_a_task_or_block_on() {
             let write = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 drop(lock.blocking_write());
             }));
-            [panic_message(&*read.unwrap_err()), panic_message(&*write.unwrap_err())]
+            [
+                panic_message(&*read.unwrap_err()),
+                panic_message(&*write.unwrap_err()),
+            ]
         });
-        assert!(messages[0].contains("RwLock::blocking_read"), "{}", messages[0]);
-        assert!(messages[1].contains("RwLock::blocking_write"), "{}", messages[1]);
+        assert!(
+            messages[0].contains("RwLock::blocking_read"),
+            "{}",
+            messages[0]
+        );
+        assert!(
+            messages[1].contains("RwLock::blocking_write"),
+            "{}",
+            messages[1]
+        );
         assert!(messages[1].contains("async context"), "{}", messages[1]);
         let caught = rt.block_on(async {
             let lock = RwLock::new(());

@@ -58,10 +58,10 @@ mod semaphore;
 mod thread_wait;
 mod waiters;
 // Issue 18 (tokio names): RwLock, Notify, Barrier, OnceCell.
-mod rwlock;
-mod notify;
 mod barrier;
+mod notify;
 mod once_cell;
+mod rwlock;
 
 pub use borrower::Borrower;
 pub use condition::Condition;
@@ -73,12 +73,14 @@ pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+
+// Issue 18.
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
-pub use notify::{Notified, Notify};
-pub use barrier::{Barrier, BarrierWaitResult};
-pub use once_cell::{OnceCell, SetError};
 
 /// Compile-time check: every primitive is `Send + Sync` where tokio's is
 /// (guards and permits included), so all of them work across threads.
