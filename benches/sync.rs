@@ -17,6 +17,16 @@
 //!   receives requests on `mpsc::channel(10)`, each carrying a oneshot reply
 //!   sender; a client makes 1000 round trips per batch.
 //!
+//! - `rwlock_read_heavy`: 8 tasks × 100 rounds on one `RwLock`; every
+//!   tenth round writes (increment), the others read; the guard is held
+//!   across a `yield_now()` so readers overlap and writers really queue;
+//!   per batch. smol: async-lock's `RwLock`.
+//! - `notify`: ping-pong between two tasks over two `Notify`s, 1000 round
+//!   trips per batch (`notify_one` to a task waiting in `notified()`, or
+//!   into the stored permit when it is not waiting yet). keen and tokio
+//!   only: async-lock has no `Notify` (event-listener's `Event` has other
+//!   semantics: no stored permit).
+//!
 //! Each runs on current-thread and on multi-thread with 2 workers, as
 //! `keen/…`, `tokio/…` and `smol/…`; batch bodies run inside a spawned task
 //! on every runtime. smol's side (`common/smol.rs`): async-lock's `Mutex`
@@ -68,6 +78,27 @@ macro_rules! each_in_task {
             use smol as $rtc;
             let rt = smol_rt($multi);
             $group.bench_function(format!("smol/{}", flavor($multi)), |b| {
+                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
+            });
+        }
+    }};
+}
+
+/// [`each_in_task!`] for workloads smol has no counterpart of: keen and
+/// tokio only.
+macro_rules! keen_and_tokio_in_task {
+    ($group:expr, $multi:expr, |$rtc:ident| $body:block) => {{
+        {
+            use keen as $rtc;
+            let rt = keen_rt($multi);
+            $group.bench_function(format!("keen/{}", flavor($multi)), |b| {
+                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
+            });
+        }
+        {
+            use tokio as $rtc;
+            let rt = tokio_rt($multi);
+            $group.bench_function(format!("tokio/{}", flavor($multi)), |b| {
                 b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
             });
         }
@@ -391,27 +422,6 @@ fn request_reply(c: &mut Criterion) {
     group.finish();
 }
 
-/// `$body` on keen and on tokio only (see `broadcast_fan_out`), in one
-/// task per iteration, as `each_in_task!`.
-macro_rules! keen_and_tokio_in_task {
-    ($group:expr, $multi:expr, |$rtc:ident| $body:block) => {{
-        {
-            use keen as $rtc;
-            let rt = keen_rt($multi);
-            $group.bench_function(format!("keen/{}", flavor($multi)), |b| {
-                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
-            });
-        }
-        {
-            use tokio as $rtc;
-            let rt = tokio_rt($multi);
-            $group.bench_function(format!("tokio/{}", flavor($multi)), |b| {
-                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
-            });
-        }
-    }};
-}
-
 fn broadcast_fan_out(c: &mut Criterion) {
     const MESSAGES: usize = 1000;
     let mut group = c.benchmark_group("broadcast_fan_out");
@@ -445,6 +455,65 @@ fn broadcast_fan_out(c: &mut Criterion) {
     group.finish();
 }
 
+fn rwlock_read_heavy(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rwlock_read_heavy");
+    configure(&mut group);
+    for multi in [false, true] {
+        each_in_task!(group, multi, |rtc| {
+            let lock = Arc::new(rtc::sync::RwLock::new(0usize));
+            let tasks: Vec<_> = (0..TASKS)
+                .map(|_| {
+                    let lock = lock.clone();
+                    rtc::spawn(async move {
+                        for round in 0..ROUNDS {
+                            if round % 10 == 0 {
+                                let mut g = lock.write().await;
+                                rtc::task::yield_now().await;
+                                *g += 1;
+                            } else {
+                                let g = lock.read().await;
+                                rtc::task::yield_now().await;
+                                black_box(*g);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            assert_eq!(*lock.read().await, TASKS * ROUNDS / 10);
+        });
+    }
+    group.finish();
+}
+
+fn notify(c: &mut Criterion) {
+    let mut group = c.benchmark_group("notify");
+    configure(&mut group);
+    for multi in [false, true] {
+        keen_and_tokio_in_task!(group, multi, |rtc| {
+            let ping = Arc::new(rtc::sync::Notify::new());
+            let pong = Arc::new(rtc::sync::Notify::new());
+            let other = rtc::spawn({
+                let (ping, pong) = (ping.clone(), pong.clone());
+                async move {
+                    for _ in 0..1000 {
+                        ping.notified().await;
+                        pong.notify_one();
+                    }
+                }
+            });
+            for _ in 0..1000 {
+                ping.notify_one();
+                pong.notified().await;
+            }
+            other.await.unwrap();
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     mutex_uncontended,
@@ -453,6 +522,8 @@ criterion_group!(
     semaphore_contended,
     mpsc,
     request_reply,
-    broadcast_fan_out
+    broadcast_fan_out,
+    rwlock_read_heavy,
+    notify
 );
 criterion_main!(benches);

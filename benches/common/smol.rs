@@ -226,9 +226,10 @@ pub mod time {
     }
 }
 
-/// async-lock's `Mutex` and `Semaphore`, and async-channel as `mpsc`.
+/// async-lock's `Mutex`, `Semaphore` and `RwLock`, and async-channel as
+/// `mpsc`.
 pub mod sync {
-    pub use async_lock::{Mutex, Semaphore};
+    pub use async_lock::{Mutex, RwLock, Semaphore};
 
     /// async-channel under tokio's `mpsc` names.
     pub mod mpsc {

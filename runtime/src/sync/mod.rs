@@ -12,6 +12,10 @@
 //! | [`mpsc`] | bounded and unbounded queues | `blocking_send`, `blocking_recv` |
 //! | [`watch`] | one value, many watchers, latest wins | — |
 //! | [`broadcast`] | every value to every receiver, bounded ring | [`broadcast::Receiver::blocking_recv`] |
+//! | [`RwLock`] | reader-writer lock, FIFO, write-preferring | [`RwLock::blocking_read`], [`RwLock::blocking_write`] |
+//! | [`Notify`] | wake one waiter (or store a permit), or all waiters | — |
+//! | [`Barrier`] | `n` tasks meet, one leader per generation | — |
+//! | [`OnceCell`] | set-once value with an async initialiser | — |
 //!
 //! Names follow tokio where tokio has the same thing. Every waiter is
 //! cancel-safe: dropping a waiting future loses no permit, token,
@@ -44,6 +48,7 @@
 //! });
 //! ```
 
+mod barrier;
 mod borrower;
 pub mod broadcast;
 mod condition;
@@ -51,8 +56,11 @@ mod event;
 mod limiter;
 pub mod mpsc;
 mod mutex;
+mod notify;
+mod once_cell;
 pub mod oneshot;
 pub(crate) mod raw_semaphore;
+mod rwlock;
 mod semaphore;
 mod thread_wait;
 mod waiters;
@@ -67,6 +75,14 @@ pub use limiter::{
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
+
+// Issue 18.
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
 
 /// Compile-time check: every primitive is `Send + Sync` where tokio's is
@@ -102,4 +118,15 @@ fn _ensure_send_and_sync() {
     both::<broadcast::error::SendError<Vec<u8>>>();
     both::<broadcast::error::RecvError>();
     both::<broadcast::error::TryRecvError>();
+    both::<RwLock<Vec<u8>>>();
+    both::<RwLockReadGuard<'static, Vec<u8>>>();
+    both::<RwLockWriteGuard<'static, Vec<u8>>>();
+    both::<OwnedRwLockReadGuard<Vec<u8>>>();
+    both::<OwnedRwLockWriteGuard<Vec<u8>>>();
+    both::<Notify>();
+    both::<Notified<'static>>();
+    both::<Barrier>();
+    both::<BarrierWaitResult>();
+    both::<OnceCell<Vec<u8>>>();
+    both::<SetError<Vec<u8>>>();
 }

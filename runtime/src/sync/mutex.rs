@@ -57,15 +57,17 @@ pub struct Mutex<T: ?Sized> {
 // `std::sync::Mutex`).
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
-/// Error of [`Mutex::try_lock`]: the lock is held or promised to a waiter.
+/// Error of [`Mutex::try_lock`] and of the `try_` forms of
+/// [`RwLock`](super::RwLock) (one type for both, as in tokio): the lock is
+/// held or promised to a waiter.
 ///
 /// ```
 /// let m = keen::sync::Mutex::new(());
 /// let _g = m.try_lock().unwrap();
-/// assert_eq!(m.try_lock().unwrap_err().to_string(), "mutex is locked");
+/// assert_eq!(m.try_lock().unwrap_err().to_string(), "lock is held or promised to a waiter");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TryLockError(());
+pub struct TryLockError(pub(super) ());
 
 impl<T> Mutex<T> {
     const_fn_unless_loom! {
@@ -380,7 +382,7 @@ impl<T: ?Sized + fmt::Display> fmt::Display for OwnedMutexGuard<T> {
 
 impl fmt::Display for TryLockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("mutex is locked")
+        f.write_str("lock is held or promised to a waiter")
     }
 }
 

@@ -101,6 +101,17 @@ impl<D> WaitList<D> {
         (self.head != NIL).then(|| &self.nodes[self.head].data)
     }
 
+    /// The data of the front node, mutably (a notifier marks what it hands
+    /// out before granting it).
+    pub(crate) fn front_mut(&mut self) -> Option<&mut D> {
+        (self.head != NIL).then(|| &mut self.nodes[self.head].data)
+    }
+
+    /// The node's status, leaving its waker as it is.
+    pub(crate) fn status(&self, key: usize) -> Status {
+        self.nodes[key].status
+    }
+
     /// The data of every queued node, front to back.
     #[cfg(test)]
     fn iter(&self) -> impl Iterator<Item = &D> {
