@@ -135,8 +135,11 @@ fn ten_thousand_concurrent_loopback_connections() {
                         handlers.push(keen::spawn(async move {
                             let mut id = [0; 8];
                             stream.read_exact(&mut id).await.unwrap();
-                            stream.write_all(&id).await.unwrap();
+                            // Counted before the echo: the child reports
+                            // ready once every echo came back, so every
+                            // count has happened by then.
                             peak.fetch_max(live.fetch_add(1, SeqCst) + 1, SeqCst);
+                            stream.write_all(&id).await.unwrap();
                             let mut rest = Vec::new();
                             stream.read_to_end(&mut rest).await.unwrap();
                             live.fetch_sub(1, SeqCst);
