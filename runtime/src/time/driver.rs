@@ -18,7 +18,7 @@
 //! woken, so a woken sleeper always sees its own tick as elapsed.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Weak};
 use std::task::Waker;
 use std::time::Duration;
@@ -26,9 +26,9 @@ use std::time::Duration;
 use keen_scheduler::activity::{Activity, WakeCheck};
 use keen_scheduler::park::{Driver, Unparker};
 use keen_timer_wheel::{TimerKey, Wheel};
-use parking_lot::Mutex;
 
 use super::clock::Clock;
+use crate::loom::{AtomicBool, AtomicU64, Mutex};
 
 /// Message of the panic of a timer used after its runtime shut down.
 pub(crate) const SHUT_DOWN: &str =
