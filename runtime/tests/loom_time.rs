@@ -100,7 +100,11 @@ fn loom_sleep_polled_while_it_fires_is_done_or_woken() {
         let mut sleep = crate::time::sleep_until(Instant::from_std(now) + Duration::from_millis(3));
         let (woken, waker) = counting_waker();
         let mut cx = Context::from_waker(&waker);
-        assert!(sleep.register_with(shared.clone(), now, &mut cx).is_pending());
+        assert!(
+            sleep
+                .register_with(shared.clone(), now, &mut cx)
+                .is_pending()
+        );
         let firer = fire_on_another_thread(&shared, 5);
         let first = sleep.poll_deadline(&mut cx);
         firer.join().unwrap();
@@ -122,7 +126,11 @@ fn loom_sleep_dropped_while_it_fires() {
         let mut sleep = crate::time::sleep_until(Instant::from_std(now) + Duration::from_millis(3));
         let (woken, waker) = counting_waker();
         let mut cx = Context::from_waker(&waker);
-        assert!(sleep.register_with(shared.clone(), now, &mut cx).is_pending());
+        assert!(
+            sleep
+                .register_with(shared.clone(), now, &mut cx)
+                .is_pending()
+        );
         let firer = fire_on_another_thread(&shared, 5);
         drop(sleep);
         firer.join().unwrap();
