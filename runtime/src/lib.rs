@@ -78,6 +78,34 @@ mod loom_semaphore;
 #[path = "../tests/loom_io.rs"]
 mod loom_io;
 
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_support.rs"]
+mod loom_support;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_oneshot.rs"]
+mod loom_oneshot;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_mpsc.rs"]
+mod loom_mpsc;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_event.rs"]
+mod loom_event;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_limiter.rs"]
+mod loom_limiter;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_time.rs"]
+mod loom_time;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_scope.rs"]
+mod loom_scope;
+
 use std::future::Future;
 
 use keen_scheduler::SpawnMode;

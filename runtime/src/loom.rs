@@ -5,14 +5,14 @@
 //! under `cfg(loom)` only.)
 
 #[cfg(not(loom))]
-pub(crate) use parking_lot::Mutex;
+pub(crate) use parking_lot::{Mutex, MutexGuard};
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::AtomicUsize;
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize};
 
 #[cfg(loom)]
-pub(crate) use keen_scheduler::loom_sync::Mutex;
+pub(crate) use keen_scheduler::loom_sync::{Mutex, MutexGuard};
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::AtomicUsize;
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize};
 
 #[cfg(not(loom))]
 pub(crate) use parking_lot::{RwLock, RwLockReadGuard};

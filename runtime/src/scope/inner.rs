@@ -11,16 +11,16 @@
 //! is only taken with no other lock held. Wakers run with no lock held.
 
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Weak};
 use std::task::{Wake, Waker};
 use std::time::Duration;
 
 use keen_timer_wheel::TimerKey;
-use parking_lot::Mutex;
 use slab::Slab;
 
 use super::CancelReason;
+use crate::loom::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Mutex};
 use crate::time::Instant;
 use crate::time::current;
 use crate::time::driver::TimeShared;
@@ -456,7 +456,8 @@ impl ScopeInner {
 
 impl Drop for ScopeInner {
     fn drop(&mut self) {
-        let parent = *self.parent.get_mut();
+        // A load, not `get_mut`: loom's atomics have no `get_mut`.
+        let parent = self.parent.load(SeqCst);
         if !parent.is_null() {
             // SAFETY: the pointer came from `Arc::into_raw` in `enter` and
             // this scope owns that count; it is released exactly once, here.

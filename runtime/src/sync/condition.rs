@@ -6,10 +6,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use parking_lot::Mutex as PlMutex;
-
 use super::mutex::{Mutex, MutexGuard};
 use super::waiters::{Status, WaitList, Wakers};
+use crate::loom::{Mutex as PlMutex, const_fn_unless_loom};
 
 /// A condition variable used with a keen [`Mutex`] (trio's and anyio's
 /// `Condition`, shaped like `std::sync::Condvar`).
@@ -51,15 +50,17 @@ pub struct Condition {
 }
 
 impl Condition {
-    /// A condition variable with nobody waiting; usable in a `static`.
-    ///
-    /// ```
-    /// static CHANGED: keen::sync::Condition = keen::sync::Condition::new();
-    /// assert_eq!(CHANGED.notify_all(), 0);
-    /// ```
-    pub const fn new() -> Condition {
-        Condition {
-            waiters: PlMutex::new(WaitList::new()),
+    const_fn_unless_loom! {
+        /// A condition variable with nobody waiting; usable in a `static`.
+        ///
+        /// ```
+        /// static CHANGED: keen::sync::Condition = keen::sync::Condition::new();
+        /// assert_eq!(CHANGED.notify_all(), 0);
+        /// ```
+        pub const fn new() -> Condition {
+            Condition {
+                waiters: PlMutex::new(WaitList::new()),
+            }
         }
     }
 

@@ -4,13 +4,12 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
-
-use parking_lot::Mutex;
 
 use super::thread_wait;
 use super::waiters::{WaitList, Wakers};
+use crate::loom::{AtomicBool, Mutex, const_fn_unless_loom};
 
 /// A one-shot flag: [`set`](Event::set) once, and every task in
 /// [`wait`](Event::wait) — now or later — goes on. It cannot be cleared.
@@ -41,16 +40,18 @@ pub struct Event {
 }
 
 impl Event {
-    /// An event not yet set; usable in a `static`.
-    ///
-    /// ```
-    /// static SHUTDOWN: keen::sync::Event = keen::sync::Event::new();
-    /// assert!(!SHUTDOWN.is_set());
-    /// ```
-    pub const fn new() -> Event {
-        Event {
-            set: AtomicBool::new(false),
-            waiters: Mutex::new(WaitList::new()),
+    const_fn_unless_loom! {
+        /// An event not yet set; usable in a `static`.
+        ///
+        /// ```
+        /// static SHUTDOWN: keen::sync::Event = keen::sync::Event::new();
+        /// assert!(!SHUTDOWN.is_set());
+        /// ```
+        pub const fn new() -> Event {
+            Event {
+                set: AtomicBool::new(false),
+                waiters: Mutex::new(WaitList::new()),
+            }
         }
     }
 

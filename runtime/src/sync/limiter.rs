@@ -10,10 +10,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use parking_lot::Mutex;
-
 use super::borrower::Borrower;
 use super::waiters::{Status, WaitList, Wakers};
+use crate::loom::Mutex;
 
 /// Limits how many borrowers use a resource at once, one token each.
 ///

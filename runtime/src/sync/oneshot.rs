@@ -3,7 +3,8 @@
 //! that is a future, [`Receiver::blocking_recv`], and closed detection from
 //! both ends.
 //!
-//! The shared state is one small struct under a `parking_lot` mutex: a
+//! The shared state is one small struct under a `parking_lot` mutex (the
+//! `crate::loom` shim's, so the loom models check it): a
 //! value slot, the receiver's waker, the sender's waker (for
 //! [`Sender::closed`]) and two flags.
 
@@ -13,9 +14,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::Mutex;
-
 use super::thread_wait;
+use crate::loom::{Mutex, MutexGuard};
 
 /// Creates a connected sender and receiver.
 ///
@@ -188,7 +188,7 @@ impl<T> Sender<T> {
         self.state().receiver_closed
     }
 
-    fn state(&self) -> parking_lot::MutexGuard<'_, State<T>> {
+    fn state(&self) -> MutexGuard<'_, State<T>> {
         self.inner.as_ref().expect("only `send` takes it").lock()
     }
 

@@ -18,7 +18,7 @@
 //! woken, so a woken sleeper always sees its own tick as elapsed.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Weak};
 use std::task::Waker;
 use std::time::Duration;
@@ -26,9 +26,9 @@ use std::time::Duration;
 use keen_scheduler::activity::{Activity, WakeCheck};
 use keen_scheduler::park::{Driver, Unparker};
 use keen_timer_wheel::{TimerKey, Wheel};
-use parking_lot::Mutex;
 
 use super::clock::Clock;
+use crate::loom::{AtomicBool, AtomicU64, Mutex};
 
 /// Message of the panic of a timer used after its runtime shut down.
 pub(crate) const SHUT_DOWN: &str =
@@ -284,24 +284,31 @@ impl Driver for TimeDriver {
             return;
         }
         if clock.is_paused() {
+            // Paused time never passes: wait for work, the idle signal, or
+            // a timer inserted from outside the runtime (which, with every
+            // runtime thread idle, is the next thing to advance to).
+            // Published before the wheel is looked at: an insert from now on
+            // sees it and unparks (a wake before the park is kept), one
+            // before is found below. Published after the look (as it once
+            // was), an insert in between saw 0 and this thread slept past
+            // its timer (loom model `loom_insert_wakes_the_parked_driver`).
+            shared.parked_until.store(u64::MAX, SeqCst);
             if shared.activity.is_idle() {
                 // Readiness already in the kernel is work, not idleness:
                 // only a turn that found no I/O event may jump the clock.
                 if self.park.poll_now() {
+                    shared.parked_until.store(0, SeqCst);
                     return;
                 }
                 // Every thread is parked and no wake is in flight: nothing
                 // but a timer can happen next, so jump to it.
                 if let Some(next) = shared.next_expiration() {
+                    shared.parked_until.store(0, SeqCst);
                     clock.advance_to_tick(next);
                     shared.process(next);
                     return;
                 }
             }
-            // Paused time never passes: wait for work, the idle signal, or
-            // a timer inserted from outside the runtime (which, with every
-            // runtime thread idle, is the next thing to advance to).
-            shared.parked_until.store(u64::MAX, SeqCst);
             self.park.park(timeout);
             shared.parked_until.store(0, SeqCst);
         } else {

@@ -16,12 +16,11 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::Mutex;
-
 use super::error::{SendError, TryRecvError, TrySendError};
+use crate::loom::{AtomicUsize, Mutex};
 use crate::sync::raw_semaphore::{RawSemaphore, TryAcquire};
 use crate::sync::waiters::{Status, WaitList, Wakers};
 

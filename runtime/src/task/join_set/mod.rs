@@ -11,6 +11,11 @@
 
 mod wake_queue;
 
+// Here, not in lib.rs: the models need this module's private wake queue.
+#[cfg(all(test, loom))]
+#[path = "../../../tests/loom_join_set.rs"]
+mod loom_join_set;
+
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::{Future, poll_fn};

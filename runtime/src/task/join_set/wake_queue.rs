@@ -8,11 +8,11 @@
 //! skipped (it costs one look, never a wrong poll).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::task::{Wake, Waker};
 
-use parking_lot::Mutex;
+use crate::loom::{AtomicBool, Mutex};
 
 /// What the set's entry wakers share with the set.
 #[derive(Default)]
