@@ -6,7 +6,7 @@
 //!
 //! `cargo run --release --example instr_probe -- WORKLOAD FLAVOUR N`, with
 //! WORKLOAD one of `floor`, `spawn_ready`, `spawn_yield`, `timeout_cancel`,
-//! `mutex`, `semaphore`, `timeouts_batch`; FLAVOUR `ct` or `mt`. Each runs inside one task
+//! `mutex`, `semaphore`, `timeouts_batch`, `notify`; FLAVOUR `ct` or `mt`. Each runs inside one task
 //! (where applications spawn), as the criterion benches do, or with a
 //! fourth argument `block_on` in the body of `Runtime::block_on` itself
 //! (the call-site benches' `@block_on`), or `thread` (spawn_ready from a
@@ -88,6 +88,24 @@ async fn workload(name: &str, n: u64) {
             })
             .await;
             drop(all);
+        }
+        // Ping-pong with a partner task over two `Notify`s: one iteration
+        // is a round trip (two waits, two notifies, two task wakes).
+        "notify" => {
+            let ping = std::sync::Arc::new(keen::sync::Notify::new());
+            let pong = std::sync::Arc::new(keen::sync::Notify::new());
+            let (p, q) = (ping.clone(), pong.clone());
+            let partner = keen::spawn(async move {
+                for _ in 0..n {
+                    p.notified().await;
+                    q.notify_one();
+                }
+            });
+            for _ in 0..n {
+                ping.notify_one();
+                pong.notified().await;
+            }
+            partner.await.unwrap();
         }
         other => panic!("unknown workload {other}"),
     }

@@ -9,10 +9,14 @@
 //!
 //! - `PERMIT`: a `notify_one` found nobody waiting and stored its
 //!   notification; the next `Notified` takes it and completes at once.
-//! - `WAITING` is set exactly while the queue is non-empty, and changed only
+//! - `WAITING` is set whenever the queue is non-empty, and changed only
 //!   with the lock held (as in `raw_semaphore.rs`). While it is clear,
 //!   `notify_one` stores the permit and `notify_waiters` counts its call
 //!   without the lock; while it is set, both take the lock and grant nodes.
+//!   A `notify_one` that empties the queue leaves it set (the next waiter
+//!   would set it again at once: ping-pong saves two read-modify-writes per
+//!   wait); the next `notify_one` or `notify_waiters` that finds the queue
+//!   empty under the lock clears it.
 //! - The upper bits count `notify_waiters` calls. A `Notified` reads the
 //!   count when it is *created*; if the count moved before the future
 //!   queued itself, a `notify_waiters` call came after its creation, so it
@@ -220,11 +224,22 @@ impl Notify {
             Some(kind) => {
                 *kind = Kind::One;
                 waiters.grant_front(wakers);
-                self.clear_waiting_if_empty(waiters);
+                // `WAITING` stays set even if the queue is empty now.
             }
-            // `WAITING` is clear while the queue is empty.
+            // Nobody waits: store the permit, and clear a `WAITING` left
+            // set by an earlier grant, in one step.
             None => {
-                self.state.fetch_or(PERMIT, SeqCst);
+                let mut state = self.state.load(SeqCst);
+                loop {
+                    let next = (state | PERMIT) & !WAITING;
+                    match self
+                        .state
+                        .compare_exchange_weak(state, next, SeqCst, SeqCst)
+                    {
+                        Ok(_) => break,
+                        Err(now) => state = now,
+                    }
+                }
             }
         }
     }
@@ -327,7 +342,13 @@ impl Notified<'_> {
                     return Poll::Ready(());
                 }
                 let mut waiters = notify.waiters.lock();
-                let before = notify.state.fetch_or(WAITING, SeqCst);
+                // With `WAITING` already set no lock-free notify can be
+                // under way (they need it clear, and it is cleared only
+                // under the lock we hold): a load reads the same word.
+                let mut before = notify.state.load(SeqCst);
+                if before & WAITING == 0 {
+                    before = notify.state.fetch_or(WAITING, SeqCst);
+                }
                 if before & !(CALL - 1) != self.calls || notify.take_permit() {
                     notify.clear_waiting_if_empty(&waiters);
                     self.state = Waiting::Done;

@@ -222,6 +222,7 @@ impl Wakers {
     }
 
     /// Adds a waker, if there is one.
+    #[inline]
     pub(crate) fn push(&mut self, waker: Option<Waker>) {
         match (waker, &self.first) {
             (None, _) => {}
@@ -231,25 +232,30 @@ impl Wakers {
     }
 
     /// Wakes every collected waker.
-    pub(crate) fn wake_all(mut self) {
-        self.wake_now();
+    #[inline]
+    pub(crate) fn wake_all(self) {
+        drop(self);
     }
 
-    fn wake_now(&mut self) {
-        if let Some(waker) = self.first.take() {
+    /// The wakers after the first (several waiters served at once).
+    #[cold]
+    fn wake_rest(&mut self) {
+        for waker in self.rest.drain(..) {
             waker.wake();
-        }
-        if !self.rest.is_empty() {
-            for waker in self.rest.drain(..) {
-                waker.wake();
-            }
         }
     }
 }
 
 impl Drop for Wakers {
+    #[inline]
     fn drop(&mut self) {
-        self.wake_now();
+        // `rest` is only ever filled after `first`.
+        if let Some(waker) = self.first.take() {
+            waker.wake();
+            if !self.rest.is_empty() {
+                self.wake_rest();
+            }
+        }
     }
 }
 
