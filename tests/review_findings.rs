@@ -147,3 +147,15 @@ fn broadcast_clone_that_touches_the_channel_does_not_deadlock() {
         "try_recv deadlocked inside the value's Clone"
     );
 }
+
+/// `#[keen::test]`/`#[keen::main]` on a function whose body opens with an
+/// inner attribute: syn files `#![..]` with the outer attributes, and the
+/// expansion wrote it before the `fn` ("an inner attribute is not
+/// permitted following an outer attribute"), so this file did not compile.
+/// tokio's macros accept it. (The `allow` must also take effect: the
+/// unused variable below gives no warning.)
+#[keen::test]
+async fn macro_keeps_an_inner_attribute_of_the_body() {
+    #![allow(unused_variables)]
+    let unused = keen::spawn(async { 1 }).await.unwrap();
+}
