@@ -133,13 +133,19 @@ fn write(which: Macro, mut input: ItemFn, args: &Args) -> TokenStream {
         Macro::Main => TokenStream::new(),
         Macro::Test => quote! { #[::core::prelude::v1::test] },
     };
-    let attrs = &input.attrs;
+    // syn puts the body's inner attributes (`#![allow(..)]`) with the
+    // outer ones; they must open the new body, not precede the `fn`.
+    let (inner, attrs): (Vec<_>, Vec<_>) = input
+        .attrs
+        .iter()
+        .partition(|attr| matches!(attr.style, syn::AttrStyle::Inner(_)));
     let vis = &input.vis;
     let sig = &input.sig;
     quote! {
         #test_attr
         #(#attrs)*
         #vis #sig {
+            #(#inner)*
             #body
             #builder
                 .build()

@@ -202,6 +202,8 @@ impl File {
         loop {
             match poll_fn(|cx| inner.poll_busy(cx)).await {
                 Some(Ok(Operation::SetLen(result))) => return result,
+                // The job never ran (the pool shut down) or panicked.
+                Some(Err(err)) => return Err(err),
                 Some(other) => inner.absorb(other),
                 None => unreachable!("set_len's job is in flight"),
             }
@@ -336,6 +338,9 @@ impl Inner {
                             }
                         });
                     }
+                    // A job that never ran (the pool shut down): starting
+                    // another would fail the same way, forever.
+                    Err(err) => return Poll::Ready(Err(err)),
                     other => self.absorb(other),
                 },
             }
@@ -454,6 +459,11 @@ impl Inner {
                     if asked == Some(pos) {
                         return Poll::Ready(result);
                     }
+                }
+                // As in `poll_read`: retrying a job that cannot run spins.
+                Err(err) => {
+                    self.seek = None;
+                    return Poll::Ready(Err(err));
                 }
                 other => self.absorb(other),
             }
