@@ -78,6 +78,14 @@ mod loom_semaphore;
 #[path = "../tests/loom_io.rs"]
 mod loom_io;
 
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_support.rs"]
+mod loom_support;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_rwlock.rs"]
+mod loom_rwlock;
+
 use std::future::Future;
 
 use keen_scheduler::SpawnMode;
