@@ -86,6 +86,10 @@ mod loom_support;
 #[path = "../tests/loom_rwlock.rs"]
 mod loom_rwlock;
 
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_notify.rs"]
+mod loom_notify;
+
 use std::future::Future;
 
 use keen_scheduler::SpawnMode;
