@@ -90,6 +90,10 @@ mod loom_rwlock;
 #[path = "../tests/loom_notify.rs"]
 mod loom_notify;
 
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_watch.rs"]
+mod loom_watch;
+
 use std::future::Future;
 
 use keen_scheduler::SpawnMode;
