@@ -94,6 +94,10 @@ mod loom_notify;
 #[path = "../tests/loom_watch.rs"]
 mod loom_watch;
 
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_broadcast.rs"]
+mod loom_broadcast;
+
 use std::future::Future;
 
 use keen_scheduler::SpawnMode;
