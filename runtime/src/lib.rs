@@ -98,6 +98,10 @@ mod loom_watch;
 #[path = "../tests/loom_broadcast.rs"]
 mod loom_broadcast;
 
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_barrier_once.rs"]
+mod loom_barrier_once;
+
 use std::future::Future;
 
 use keen_scheduler::SpawnMode;
