@@ -93,7 +93,10 @@ fn loom_cancelled_arrival_racing_the_last_one() {
         dropped.store(true, SeqCst);
         last.join().unwrap();
         let mut a = std::pin::pin!(barrier.wait());
-        assert!(poll_once(a.as_mut()).is_pending(), "a stale arrival was counted");
+        assert!(
+            poll_once(a.as_mut()).is_pending(),
+            "a stale arrival was counted"
+        );
         let b = poll_once(std::pin::pin!(barrier.wait()));
         assert!(matches!(b, Poll::Ready(ref r) if r.is_leader()));
         assert!(matches!(poll_once(a.as_mut()), Poll::Ready(ref r) if !r.is_leader()));
@@ -131,7 +134,10 @@ fn loom_cancelled_initialiser_hands_over_to_the_next_caller() {
     loom::model(|| {
         let cell = Arc::new(OnceCell::new());
         let mut stuck = Box::pin(cell.get_or_init(std::future::pending::<usize>));
-        assert!(poll_once(stuck.as_mut()).is_pending(), "it holds the permit");
+        assert!(
+            poll_once(stuck.as_mut()).is_pending(),
+            "it holds the permit"
+        );
         let second = {
             let cell = cell.clone();
             thread::spawn(move || *block_on(cell.get_or_init(|| async { 2 })))

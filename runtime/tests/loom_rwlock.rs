@@ -184,8 +184,14 @@ fn loom_try_read_never_barges_past_a_writer_queued_across_downgrade() {
             })
         };
         let read = guard.downgrade();
-        assert!(poll_once(reader.as_mut()).is_pending(), "FIFO: the writer is first");
-        assert!(poll_once(writer.as_mut()).is_pending(), "a reader still holds it");
+        assert!(
+            poll_once(reader.as_mut()).is_pending(),
+            "FIFO: the writer is first"
+        );
+        assert!(
+            poll_once(writer.as_mut()).is_pending(),
+            "a reader still holds it"
+        );
         drop(read);
         let std::task::Poll::Ready(w) = poll_once(writer.as_mut()) else {
             panic!("the last reader's release hands the writer the lock");

@@ -34,13 +34,19 @@ fn loom_send_racing_changed_is_never_missed_nor_spurious() {
             let _tx = sender.join().unwrap();
             if first.is_pending() {
                 assert_eq!(count.get(), 1, "lost wake");
-                assert!(matches!(poll_with(changed.as_mut(), &waker), Poll::Ready(Ok(()))));
+                assert!(matches!(
+                    poll_with(changed.as_mut(), &waker),
+                    Poll::Ready(Ok(()))
+                ));
             } else {
                 assert!(matches!(first, Poll::Ready(Ok(()))));
             }
             drop(changed);
             assert_eq!(*rx.borrow_and_update(), 1, "changed announced an old value");
-            assert!(poll_once(pin!(rx.changed())).is_pending(), "spurious change");
+            assert!(
+                poll_once(pin!(rx.changed())).is_pending(),
+                "spurious change"
+            );
         }
     });
 }
