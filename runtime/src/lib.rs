@@ -106,6 +106,26 @@ mod loom_time;
 #[path = "../tests/loom_scope.rs"]
 mod loom_scope;
 
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_rwlock.rs"]
+mod loom_rwlock;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_notify.rs"]
+mod loom_notify;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_watch.rs"]
+mod loom_watch;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_broadcast.rs"]
+mod loom_broadcast;
+
+#[cfg(all(test, loom))]
+#[path = "../tests/loom_barrier_once.rs"]
+mod loom_barrier_once;
+
 use std::future::Future;
 
 use keen_scheduler::SpawnMode;

@@ -53,3 +53,59 @@ macro_rules! const_fn_unless_loom {
     };
 }
 pub(crate) use const_fn_unless_loom;
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::OnceLock;
+
+#[cfg(loom)]
+pub(crate) use self::loom_once_lock::OnceLock;
+
+/// `std::sync::OnceLock`'s API for `OnceCell` under loom: std's cell
+/// keeps the value, and a loom `AtomicBool` (stored with `Release` after
+/// the value, loaded with `Acquire` before reading it) is what makes it
+/// visible. So loom sees the publication std's cell does internally (a
+/// release store of its state, an acquire load in `get`), and a reader
+/// that is not ordered after the store finds the cell empty, as it may
+/// on real hardware.
+#[cfg(loom)]
+mod loom_once_lock {
+    use loom::sync::atomic::AtomicBool;
+    use std::sync::atomic::Ordering::{Acquire, Release};
+
+    #[derive(Debug)]
+    pub(crate) struct OnceLock<T> {
+        published: AtomicBool,
+        value: std::sync::OnceLock<T>,
+    }
+
+    impl<T> OnceLock<T> {
+        pub(crate) fn new() -> Self {
+            OnceLock {
+                published: AtomicBool::new(false),
+                value: std::sync::OnceLock::new(),
+            }
+        }
+        pub(crate) fn get(&self) -> Option<&T> {
+            if self.published.load(Acquire) {
+                self.value.get()
+            } else {
+                None
+            }
+        }
+        pub(crate) fn set(&self, value: T) -> Result<(), T> {
+            self.value.set(value)?;
+            self.published.store(true, Release);
+            Ok(())
+        }
+        pub(crate) fn get_mut(&mut self) -> Option<&mut T> {
+            self.value.get_mut()
+        }
+        pub(crate) fn take(&mut self) -> Option<T> {
+            self.published = AtomicBool::new(false);
+            self.value.take()
+        }
+        pub(crate) fn into_inner(self) -> Option<T> {
+            self.value.into_inner()
+        }
+    }
+}

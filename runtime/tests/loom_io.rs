@@ -1,8 +1,11 @@
 //! Loom models of the reactor's shared state: the readiness word (a clear
 //! after `WouldBlock` racing a new edge never loses the edge), the
-//! register-waker / dispatch hand-off (never a lost wake), and a
+//! register-waker / dispatch hand-off (never a lost wake), a
 //! registration released by its socket while the reactor delivers an
-//! event for it. Compiled as a library module under `cfg(all(test, loom))`;
+//! event for it, a waker registered (readiness future and `poll_*` slot)
+//! while the reactor shuts the registration down, a registration racing
+//! the shutdown, and a waiting future dropped while the reactor dispatches
+//! to it. Compiled as a library module under `cfg(all(test, loom))`;
 //! run with `RUSTFLAGS="--cfg loom --cfg crossbeam_loom"
 //! CARGO_TARGET_DIR=target/loom cargo test -p keen --release --lib loom`.
 
@@ -14,7 +17,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use loom::thread;
 
-use crate::io::{Interest, Ready, Registrations, ScheduledIo, Snapshot, State};
+use crate::io::{Direction, Interest, Ready, Registrations, ScheduledIo, Snapshot, State};
+use crate::loom_support::counting_waker;
 
 fn seen(state: &State) -> crate::io::ReadyEvent {
     match state.snapshot(Ready::ALL) {
@@ -118,5 +122,102 @@ fn loom_registration_released_while_the_reactor_delivers() {
             set.get(token).is_none(),
             "a stale token misses the new occupant"
         );
+    });
+}
+
+/// A task registers its wakers (a readiness future's list entry and the
+/// `poll_*` slot) while the reactor shuts down: each poll sees the
+/// shutdown, or its waker is woken and the next poll fails.
+#[test]
+fn loom_waker_registered_while_the_registration_shuts_down() {
+    loom::model(|| {
+        let set = Arc::new(Registrations::new());
+        let (_, io) = set.insert(Ready::EMPTY).unwrap();
+        let reactor = {
+            let set = set.clone();
+            thread::spawn(move || {
+                for io in set.shutdown() {
+                    io.shut_down();
+                }
+            })
+        };
+        let (list, list_waker) = counting_waker();
+        let (slot, slot_waker) = counting_waker();
+        let mut wait = pin!(io.readiness(Interest::READABLE));
+        let listed = wait
+            .as_mut()
+            .poll(&mut Context::from_waker(&list_waker))
+            .is_ready();
+        let slotted = io
+            .poll_ready(&mut Context::from_waker(&slot_waker), Direction::Write)
+            .is_ready();
+        reactor.join().unwrap();
+        assert!(listed || list.get() == 1, "lost wake (readiness future)");
+        assert!(slotted || slot.get() == 1, "lost wake (poll slot)");
+        let again = wait.as_mut().poll(&mut Context::from_waker(&list_waker));
+        assert!(matches!(again, Poll::Ready(Err(_))), "shutdown not seen");
+        let again = io.poll_ready(&mut Context::from_waker(&slot_waker), Direction::Write);
+        assert!(matches!(again, Poll::Ready(Err(_))));
+    });
+}
+
+/// A socket registers while the reactor shuts down: it is refused, or
+/// it was in the set shutdown drained and is shut down: never a live
+/// registration nobody will ever wake.
+#[test]
+fn loom_registration_racing_shutdown_is_never_left_live() {
+    loom::model(|| {
+        let set = Arc::new(Registrations::new());
+        let reactor = {
+            let set = set.clone();
+            thread::spawn(move || {
+                for io in set.shutdown() {
+                    io.shut_down();
+                }
+            })
+        };
+        let registered = set.insert(Ready::EMPTY);
+        reactor.join().unwrap();
+        match registered {
+            Ok((token, io)) => {
+                assert!(io.ready_now(Interest::READABLE).is_err(), "left live");
+                assert!(!set.release(token), "nothing to release after shutdown");
+            }
+            Err(_) => assert!(set.is_shutdown(), "refused only by the shutdown"),
+        }
+        assert_eq!(set.len(), 0);
+    });
+}
+
+/// A task's waiting readiness future is dropped, and its socket releases
+/// the registration, while the reactor dispatches an event to it: the
+/// dispatch finds the waker or finds none, nothing is woken twice, and
+/// the slot is freed once.
+#[test]
+fn loom_waiting_future_dropped_while_the_reactor_dispatches_to_it() {
+    loom::model(|| {
+        let set = Arc::new(Registrations::new());
+        let (token, io) = set.insert(Ready::EMPTY).unwrap();
+        let (count, waker) = counting_waker();
+        let reactor = {
+            let set = set.clone();
+            thread::spawn(move || {
+                if let Some(io) = set.get(token) {
+                    io.dispatch(Ready::READABLE, &mut Vec::new());
+                }
+                set.free_released();
+            })
+        };
+        {
+            let mut wait = pin!(io.readiness(Interest::READABLE));
+            let _ = wait.as_mut().poll(&mut Context::from_waker(&waker));
+        }
+        set.release(token);
+        drop(io);
+        reactor.join().unwrap();
+        set.free_released();
+        assert!(count.get() <= 1, "woken twice");
+        assert_eq!(set.len(), 0);
+        assert!(set.get(token).is_none());
     });
 }

@@ -96,7 +96,7 @@ impl Waiters {
     }
 
     /// Waiters of either direction still registered (for tests).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn len(&self) -> usize {
         self.slots.iter().flatten().count() + self.lists.iter().map(Slab::len).sum::<usize>()
     }

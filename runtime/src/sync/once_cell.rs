@@ -5,7 +5,8 @@
 //!
 //! - the value: a `std::sync::OnceLock<T>`, which gives lock-free `get`
 //!   (one acquire load) and a `set` we only ever call as the sole
-//!   initialiser, so it never blocks;
+//!   initialiser, so it never blocks (through `crate::loom`, which under
+//!   loom wraps it so the models see its release/acquire publication);
 //! - the right to initialise: a one-permit [`RawSemaphore`]. Initialisers
 //!   queue for the permit in FIFO order; the holder runs its future, stores
 //!   the value and *closes* the semaphore, which fails every queued and
@@ -19,9 +20,9 @@
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
-use std::sync::OnceLock;
 
 use super::raw_semaphore::{RawSemaphore, TryAcquire};
+use crate::loom::OnceLock;
 
 /// A cell written at most once, whose async initialiser runs in one caller
 /// at a time while the others wait for its result.

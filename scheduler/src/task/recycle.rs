@@ -18,6 +18,9 @@
 //! - Under `cfg(loom)` the cache is off: loom runs its model threads on one
 //!   OS thread, and the models check the state machine, not the allocator.
 
+// The cache itself is compiled but unused under loom (see above).
+#![cfg_attr(loom, allow(dead_code, unused_imports))]
+
 use std::alloc::{self, Layout};
 use std::cell::RefCell;
 use std::ptr::NonNull;
