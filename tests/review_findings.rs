@@ -108,46 +108,6 @@ fn fs_set_len_with_a_failed_job_returns_an_error_instead_of_panicking() {
     assert!(result.is_err(), "the failed job is reported: {result:?}");
 }
 
-/// A value whose `Clone` looks at the channel it travels on (here
-/// `Sender::receiver_count`, as a logging or metrics `Clone` might).
-struct CountsReceivers(
-    std::sync::Arc<std::sync::OnceLock<keen::sync::broadcast::Sender<CountsReceivers>>>,
-);
-
-impl Clone for CountsReceivers {
-    fn clone(&self) -> Self {
-        if let Some(tx) = self.0.get() {
-            let _ = tx.receiver_count();
-        }
-        CountsReceivers(self.0.clone())
-    }
-}
-
-/// FINDING (not fixed): a broadcast receiver clones the value with the
-/// channel's one mutex held (`ring.rs` `try_take`), so a `Clone` that
-/// calls into the same channel deadlocks (parking_lot's mutex is not
-/// reentrant). tokio clones under the slot's read lock only, with the
-/// tail lock released, so this works there.
-#[test]
-#[ignore = "review finding, not fixed: broadcast clones values under the channel lock"]
-fn broadcast_clone_that_touches_the_channel_does_not_deadlock() {
-    let outcome = bounded(|| {
-        let cell = std::sync::Arc::new(std::sync::OnceLock::new());
-        let (tx, mut rx1) = keen::sync::broadcast::channel(4);
-        let mut rx2 = tx.subscribe();
-        cell.set(tx.clone()).ok().unwrap();
-        tx.send(CountsReceivers(cell.clone())).ok().unwrap();
-        // Two receivers: the first takes a clone, the second the value.
-        let _a = rx1.try_recv().ok().unwrap();
-        let _b = rx2.try_recv().ok().unwrap();
-        let _ = cell; // the Sender in the cell keeps a cycle; leaked on purpose
-    });
-    assert!(
-        outcome.is_some(),
-        "try_recv deadlocked inside the value's Clone"
-    );
-}
-
 /// `#[keen::test]`/`#[keen::main]` on a function whose body opens with an
 /// inner attribute: syn files `#![..]` with the outer attributes, and the
 /// expansion wrote it before the `fn` ("an inner attribute is not
