@@ -119,3 +119,22 @@ async fn macro_keeps_an_inner_attribute_of_the_body() {
     #![allow(unused_variables)]
     let unused = keen::spawn(async { 1 }).await.unwrap();
 }
+
+/// The same through tokio's seek (`start_seek` + `poll_complete`, feature
+/// `tokio-io`): the failed job used to be kept as a write error for later
+/// and `poll_complete` reported success at the old position.
+#[test]
+fn fs_tokio_seek_with_a_failed_job_returns_an_error() {
+    let (mut file, handle, path) = file_of_a_dead_runtime("tokio-seek");
+    let outcome = bounded(move || {
+        let _in_rt = handle.enter();
+        let seek = pin!(tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(3)));
+        match poll_once_noop(seek) {
+            Poll::Ready(result) => result.map(drop).map_err(|e| e.to_string()),
+            Poll::Pending => Ok(()),
+        }
+    });
+    let _ = std::fs::remove_file(&path);
+    let result = outcome.expect("the tokio seek hung");
+    assert!(result.is_err(), "the failed job is reported: {result:?}");
+}

@@ -432,6 +432,12 @@ impl Inner {
                     }
                     return Poll::Ready(result);
                 }
+                // The job never ran (pool shut down) or panicked: report it,
+                // as tokio does, rather than as a write error for later.
+                Some(Err(err)) => {
+                    self.seek = None;
+                    return Poll::Ready(Err(err));
+                }
                 Some(other) => self.absorb(other),
             }
         }
