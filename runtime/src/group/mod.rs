@@ -18,6 +18,11 @@
 
 mod child;
 mod error;
+mod members;
+// Here, not in lib.rs: the models need the private `Members`.
+#[cfg(all(test, loom))]
+#[path = "../../tests/loom_group.rs"]
+mod loom_group;
 mod start;
 mod state;
 

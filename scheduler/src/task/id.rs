@@ -40,6 +40,14 @@ impl Id {
         Id(raw)
     }
 
+    /// An id made from a number, for the loom models of other crates (they
+    /// run no scheduler to hand ids out). Exists only under `cfg(loom)`.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn for_loom_model(raw: u64) -> Id {
+        Id(NonZeroU64::new(raw).expect("task ids are nonzero"))
+    }
+
     /// The id as a number, for logs and metrics.
     pub fn as_u64(self) -> u64 {
         self.0.get()
