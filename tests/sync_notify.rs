@@ -299,3 +299,33 @@ fn a_static_notify() {
     NOTIFY.notify_one();
     keen::block_on(NOTIFY.notified());
 }
+
+#[test]
+fn notify_last_wakes_the_newest_waiter_and_a_dropped_choice_passes_on() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        rt.block_on(async {
+            let notify = Notify::new();
+            let mut a = Box::pin(notify.notified());
+            let mut b = Box::pin(notify.notified());
+            let mut c = Box::pin(notify.notified());
+            for waiter in [&mut a, &mut b, &mut c] {
+                assert!(poll_once(waiter).is_pending());
+            }
+            notify.notify_last();
+            assert!(poll_once(&mut c).is_ready(), "the newest waiter");
+            assert!(poll_once(&mut a).is_pending() && poll_once(&mut b).is_pending());
+            // Chosen, then dropped before it completes: passed on to the
+            // longest waiter, as a `notify_one` would be.
+            notify.notify_last();
+            drop(b);
+            assert!(poll_once(&mut a).is_ready(), "the choice went on to `a`");
+            // Nobody waits: a permit is stored, once.
+            notify.notify_last();
+            notify.notify_last();
+            notify.notified().await;
+            let mut after = Box::pin(notify.notified());
+            assert!(poll_once(&mut after).is_pending(), "one permit only");
+        });
+    });
+}

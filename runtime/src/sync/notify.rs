@@ -159,22 +159,46 @@ impl Notify {
     /// });
     /// ```
     pub fn notify_one(&self) {
-        let mut state = self.state.load(SeqCst);
-        while state & WAITING == 0 {
-            if state & PERMIT != 0 {
-                return;
-            }
-            match self
-                .state
-                .compare_exchange_weak(state, state | PERMIT, SeqCst, SeqCst)
-            {
-                Ok(_) => return,
-                Err(now) => state = now,
-            }
+        if self.permit_if_idle() {
+            return;
         }
         let mut wakers = Wakers::new();
         let mut waiters = self.waiters.lock();
         self.grant_one(&mut waiters, &mut wakers);
+        drop(waiters);
+        wakers.wake_all();
+    }
+
+    /// Like [`notify_one`](Self::notify_one), but wakes the task that
+    /// started waiting *last* (LIFO); with nobody waiting it stores the
+    /// permit. A `Notified` chosen this way and dropped before it completes
+    /// passes the notification on as `notify_one` would (to the longest
+    /// waiter, or back into the permit).
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// let notify = keen::sync::Notify::new();
+    /// let mut first = pin!(notify.notified());
+    /// let mut last = pin!(notify.notified());
+    /// assert!(!first.as_mut().enable() && !last.as_mut().enable());
+    /// notify.notify_last();
+    /// assert!(last.as_mut().enable(), "the newest waiter was chosen");
+    /// assert!(!first.as_mut().enable());
+    /// ```
+    pub fn notify_last(&self) {
+        if self.permit_if_idle() {
+            return;
+        }
+        let mut wakers = Wakers::new();
+        let mut waiters = self.waiters.lock();
+        match waiters.back_mut() {
+            Some(kind) => {
+                *kind = Kind::One;
+                waiters.grant_back(&mut wakers);
+            }
+            // Nobody waits: as `notify_one` (permit, `WAITING` cleared).
+            None => self.grant_one(&mut waiters, &mut wakers),
+        }
         drop(waiters);
         wakers.wake_all();
     }
@@ -219,6 +243,26 @@ impl Notify {
 
     /// Under the lock: grants the front waiter a `notify_one`, or stores
     /// the permit if nobody waits.
+    /// With `WAITING` clear (nobody queued), stores the permit without the
+    /// lock and returns `true` (a stored permit stays one); `false` if the
+    /// queue must be served under the lock.
+    fn permit_if_idle(&self) -> bool {
+        let mut state = self.state.load(SeqCst);
+        while state & WAITING == 0 {
+            if state & PERMIT != 0 {
+                return true;
+            }
+            match self
+                .state
+                .compare_exchange_weak(state, state | PERMIT, SeqCst, SeqCst)
+            {
+                Ok(_) => return true,
+                Err(now) => state = now,
+            }
+        }
+        false
+    }
+
     fn grant_one(&self, waiters: &mut WaitList<Kind>, wakers: &mut Wakers) {
         match waiters.front_mut() {
             Some(kind) => {

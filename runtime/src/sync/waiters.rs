@@ -123,6 +123,26 @@ impl<D> WaitList<D> {
         })
     }
 
+    /// The data of the back node, mutably (`Notify::notify_last` marks what
+    /// it hands out before granting it).
+    pub(crate) fn back_mut(&mut self) -> Option<&mut D> {
+        (self.tail != NIL).then(|| &mut self.nodes[self.tail].data)
+    }
+
+    /// Takes the back node (the newest) out of the queue as granted;
+    /// returns whether there was one. Its waker goes into `wakers`.
+    pub(crate) fn grant_back(&mut self, wakers: &mut Wakers) -> bool {
+        let key = self.tail;
+        if key == NIL {
+            return false;
+        }
+        self.unlink(key);
+        let node = &mut self.nodes[key];
+        node.status = Status::Granted;
+        wakers.push(node.waker.take());
+        true
+    }
+
     /// Takes the front node out of the queue as granted; returns whether
     /// there was one. Its waker goes into `wakers`.
     pub(crate) fn grant_front(&mut self, wakers: &mut Wakers) -> bool {
