@@ -329,3 +329,26 @@ fn notify_last_wakes_the_newest_waiter_and_a_dropped_choice_passes_on() {
         });
     });
 }
+
+#[test]
+fn an_owned_notified_moves_into_a_task_and_passes_on_when_dropped() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        rt.block_on(async {
+            let notify = Arc::new(Notify::new());
+            // Moved into a task ('static), reached by notify_waiters though
+            // created before it and maybe not yet polled (lazy configs).
+            let task = keen::spawn(notify.clone().notified_owned());
+            notify.notify_waiters();
+            task.await.unwrap();
+            // A chosen owned waiter dropped before completing passes on.
+            let mut chosen = Box::pin(notify.clone().notified_owned());
+            let mut next = Box::pin(notify.clone().notified_owned());
+            assert!(poll_once(&mut chosen).is_pending());
+            assert!(poll_once(&mut next).is_pending());
+            notify.notify_one();
+            drop(chosen);
+            assert!(poll_once(&mut next).is_ready(), "passed on to the next");
+        });
+    });
+}

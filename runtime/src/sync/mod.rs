@@ -79,7 +79,7 @@ pub use semaphore::{
 
 // Issue 18.
 pub use barrier::{Barrier, BarrierWaitResult};
-pub use notify::{Notified, Notify};
+pub use notify::{Notified, Notify, OwnedNotified};
 pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
@@ -125,6 +125,7 @@ fn _ensure_send_and_sync() {
     both::<OwnedRwLockWriteGuard<Vec<u8>>>();
     both::<Notify>();
     both::<Notified<'static>>();
+    both::<OwnedNotified>();
     both::<Barrier>();
     both::<BarrierWaitResult>();
     both::<OnceCell<Vec<u8>>>();

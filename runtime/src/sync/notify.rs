@@ -36,6 +36,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll, Waker};
 
@@ -139,9 +140,27 @@ impl Notify {
     pub fn notified(&self) -> Notified<'_> {
         Notified {
             notify: self,
-            calls: self.state.load(SeqCst) & !(CALL - 1),
-            state: Waiting::Init,
+            wait: Wait::new(self),
         }
+    }
+
+    /// [`notified`](Self::notified) for a shared `Notify`: the future owns
+    /// its `Arc`, so it is `'static` and can be moved into a task. Same
+    /// rules (a `notify_waiters` after this call reaches it, polled or not).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// keen::block_on(async {
+    ///     let notify = Arc::new(keen::sync::Notify::new());
+    ///     let waiting = notify.clone().notified_owned();
+    ///     let task = keen::spawn(waiting); // moved into a task
+    ///     notify.notify_waiters();
+    ///     task.await.unwrap();
+    /// });
+    /// ```
+    pub fn notified_owned(self: Arc<Self>) -> OwnedNotified {
+        let wait = Wait::new(&self);
+        OwnedNotified { notify: self, wait }
     }
 
     /// Wakes the task that has waited longest; if none waits, stores a
@@ -353,30 +372,34 @@ enum Waiting {
 #[must_use = "futures do nothing unless polled"]
 pub struct Notified<'a> {
     notify: &'a Notify,
+    wait: Wait,
+}
+
+/// Future of [`Notify::notified_owned`]: [`Notified`] holding an
+/// `Arc<Notify>`, so it is `'static`.
+#[must_use = "futures do nothing unless polled"]
+pub struct OwnedNotified {
+    notify: Arc<Notify>,
+    wait: Wait,
+}
+
+/// What a waiting future keeps, whichever way it holds its `Notify`.
+#[derive(Debug)]
+struct Wait {
     /// The `notify_waiters` count (with the flag bits cleared) when created.
     calls: usize,
     state: Waiting,
 }
 
-impl Notified<'_> {
-    /// Queues this future as a waiter without polling it, so that a later
-    /// [`notify_one`](Notify::notify_one) can pick it; returns whether it
-    /// is already notified (then awaiting it completes at once).
-    ///
-    /// ```
-    /// use std::pin::pin;
-    /// let notify = keen::sync::Notify::new();
-    /// let mut notified = pin!(notify.notified());
-    /// assert!(!notified.as_mut().enable());
-    /// notify.notify_one();
-    /// assert!(notified.as_mut().enable(), "the notification went to it");
-    /// ```
-    pub fn enable(self: Pin<&mut Self>) -> bool {
-        self.get_mut().poll_notified(None).is_ready()
+impl Wait {
+    fn new(notify: &Notify) -> Wait {
+        Wait {
+            calls: notify.state.load(SeqCst) & !(CALL - 1),
+            state: Waiting::Init,
+        }
     }
 
-    fn poll_notified(&mut self, waker: Option<&Waker>) -> Poll<()> {
-        let notify = self.notify;
+    fn poll(&mut self, notify: &Notify, waker: Option<&Waker>) -> Poll<()> {
         let key = match self.state {
             Waiting::Done => return Poll::Ready(()),
             Waiting::Queued(key) => key,
@@ -417,22 +440,13 @@ impl Notified<'_> {
             }
         }
     }
-}
 
-impl Future for Notified<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.get_mut().poll_notified(Some(cx.waker()))
-    }
-}
-
-impl Drop for Notified<'_> {
-    fn drop(&mut self) {
+    /// The future is dropped: leave the queue, passing on a `notify_one`
+    /// (or `notify_last`) it was chosen for.
+    fn cancel(&mut self, notify: &Notify) {
         let Waiting::Queued(key) = self.state else {
             return;
         };
-        let notify = self.notify;
         let mut wakers = Wakers::new();
         let mut waiters = notify.waiters.lock();
         match waiters.remove(key) {
@@ -446,11 +460,79 @@ impl Drop for Notified<'_> {
     }
 }
 
+impl Notified<'_> {
+    /// Queues this future as a waiter without polling it, so that a later
+    /// [`notify_one`](Notify::notify_one) can pick it; returns whether it
+    /// is already notified (then awaiting it completes at once).
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// let notify = keen::sync::Notify::new();
+    /// let mut notified = pin!(notify.notified());
+    /// assert!(!notified.as_mut().enable());
+    /// notify.notify_one();
+    /// assert!(notified.as_mut().enable(), "the notification went to it");
+    /// ```
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        self.get_mut().poll_notified(None).is_ready()
+    }
+
+    fn poll_notified(&mut self, waker: Option<&Waker>) -> Poll<()> {
+        self.wait.poll(self.notify, waker)
+    }
+}
+
+impl OwnedNotified {
+    /// As [`Notified::enable`].
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        this.wait.poll(&this.notify, None).is_ready()
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.get_mut().poll_notified(Some(cx.waker()))
+    }
+}
+
+impl Future for OwnedNotified {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.wait.poll(&this.notify, Some(cx.waker()))
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        self.wait.cancel(self.notify);
+    }
+}
+
+impl Drop for OwnedNotified {
+    fn drop(&mut self) {
+        self.wait.cancel(&self.notify);
+    }
+}
+
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Notified")
             .field("notify", self.notify)
-            .field("state", &self.state)
+            .field("state", &self.wait.state)
+            .finish()
+    }
+}
+
+impl fmt::Debug for OwnedNotified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedNotified")
+            .field("notify", &*self.notify)
+            .field("state", &self.wait.state)
             .finish()
     }
 }
