@@ -54,33 +54,28 @@ use common::{flavor, keen_rt, smol, smol_rt, time_in_task, tokio_rt};
 const TASKS: usize = 8;
 const ROUNDS: usize = 100;
 
+/// Benches `$body` (written with the runtime crate named `$rtc`) on the
+/// runtime crate `$krate`, built by `$make`, as `"$krate/<flavour>"`:
+/// each iteration runs it in one task of that runtime.
+macro_rules! in_task_on {
+    ($group:expr, $multi:expr, $krate:ident, $make:ident, |$rtc:ident| $body:block) => {{
+        use $krate as $rtc;
+        let rt = $make($multi);
+        $group.bench_function(
+            format!("{}/{}", stringify!($krate), flavor($multi)),
+            |b| b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap()),
+        );
+    }};
+}
+
 /// Benches `$body`, written once with the runtime crate named `$rtc`
 /// (`$rtc::spawn`, `$rtc::sync::Mutex`, …), on keen, on tokio and on smol
 /// (`common::smol`) of the same flavour: each iteration runs it in one
 /// task of that runtime.
 macro_rules! each_in_task {
     ($group:expr, $multi:expr, |$rtc:ident| $body:block) => {{
-        {
-            use keen as $rtc;
-            let rt = keen_rt($multi);
-            $group.bench_function(format!("keen/{}", flavor($multi)), |b| {
-                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
-            });
-        }
-        {
-            use tokio as $rtc;
-            let rt = tokio_rt($multi);
-            $group.bench_function(format!("tokio/{}", flavor($multi)), |b| {
-                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
-            });
-        }
-        {
-            use smol as $rtc;
-            let rt = smol_rt($multi);
-            $group.bench_function(format!("smol/{}", flavor($multi)), |b| {
-                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
-            });
-        }
+        keen_and_tokio_in_task!($group, $multi, |$rtc| $body);
+        in_task_on!($group, $multi, smol, smol_rt, |$rtc| $body);
     }};
 }
 
@@ -88,20 +83,8 @@ macro_rules! each_in_task {
 /// tokio only.
 macro_rules! keen_and_tokio_in_task {
     ($group:expr, $multi:expr, |$rtc:ident| $body:block) => {{
-        {
-            use keen as $rtc;
-            let rt = keen_rt($multi);
-            $group.bench_function(format!("keen/{}", flavor($multi)), |b| {
-                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
-            });
-        }
-        {
-            use tokio as $rtc;
-            let rt = tokio_rt($multi);
-            $group.bench_function(format!("tokio/{}", flavor($multi)), |b| {
-                b.iter(|| rt.block_on(rt.spawn(async $body)).unwrap())
-            });
-        }
+        in_task_on!($group, $multi, keen, keen_rt, |$rtc| $body);
+        in_task_on!($group, $multi, tokio, tokio_rt, |$rtc| $body);
     }};
 }
 
