@@ -3,7 +3,8 @@
 //! looked at (`Duration::ZERO` around a ready future is `Ok`), `Duration::MAX`
 //! and past deadlines, the timer registered only while pending and removed
 //! afterwards, the future dropped once when the timeout fires, a real-clock
-//! lower bound, and 100,000 timeouts in
+//! lower bound, when a relative deadline starts (real clock: after the
+//! body's first poll; paused: at its start), and 100,000 timeouts in
 //! flight at once (half firing, half cancelled) leaving the wheel empty.
 //! The seed case of the issue (zero timeouts in eager children) is in
 //! `scope_eager.rs`; a timeout's lazy scope meeting other scopes is in
@@ -157,6 +158,81 @@ fn real_clock_timeout_is_never_early() {
             .await;
             assert_eq!(r, Ok(5));
             assert!(start.elapsed() >= 25 * MS);
+        });
+        assert_eq!(rt.metrics().timers, 0);
+    });
+}
+
+/// The real clock's rule: a lazy timeout's duration counts from the end of
+/// its body's first poll (when the clock is first read), never from before
+/// it. A first poll that takes 30 ms (a blocking body, as a test device)
+/// does not use up a 20 ms timeout: it fires 20 ms after that poll, where
+/// the old rule (and a real scope) fired right after it.
+#[test]
+fn real_clock_timeout_counts_from_the_end_of_the_first_body_poll() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        run_in_task(&rt, async {
+            let mut first_poll_end = None;
+            let body = std::future::poll_fn(|_| {
+                if first_poll_end.is_none() {
+                    std::thread::sleep(30 * MS);
+                    first_poll_end = Some(std::time::Instant::now());
+                }
+                std::task::Poll::<()>::Pending
+            });
+            assert!(timeout(20 * MS, body).await.is_err());
+            let end = first_poll_end.expect("polled once");
+            assert!(end.elapsed() >= 20 * MS, "fired {:?} after the first poll", end.elapsed());
+        });
+        assert_eq!(rt.metrics().timers, 0);
+    });
+}
+
+/// The paused clock keeps the first-poll rule: a body whose first poll
+/// moves time (`advance`) has used up the timeout by then, exactly as a
+/// real scope's deadline would be.
+#[test]
+fn paused_clock_timeout_counts_from_the_start_of_the_first_poll() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build_paused();
+        run_in_task(&rt, async {
+            let start = Instant::now();
+            let r = timeout(10 * MS, async {
+                advance(25 * MS).await;
+                pending::<()>().await
+            })
+            .await;
+            assert!(r.is_err());
+            assert_eq!(start.elapsed(), 25 * MS);
+        });
+        assert_eq!(rt.metrics().timers, 0);
+    });
+}
+
+/// A scope entered inside a lazy timeout's body turns it into a real scope
+/// with the same deadline, on the real clock too: entered during the first
+/// body poll (before the clock was read) and after the body was pending
+/// once (the deadline registered). Neither fires early; both fire.
+#[test]
+fn real_clock_timeout_materialised_before_and_after_its_deadline_is_fixed() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        run_in_task(&rt, async {
+            let start = std::time::Instant::now();
+            let inside_at_once = async {
+                keen::scope::CancelScope::new().run(pending::<()>()).await
+            };
+            assert!(timeout(20 * MS, inside_at_once).await.is_err());
+            assert!(start.elapsed() >= 20 * MS);
+
+            let start = std::time::Instant::now();
+            let inside_later = async {
+                yield_now().await;
+                keen::scope::CancelScope::new().run(pending::<()>()).await
+            };
+            assert!(timeout(20 * MS, inside_later).await.is_err());
+            assert!(start.elapsed() >= 20 * MS);
         });
         assert_eq!(rt.metrics().timers, 0);
     });

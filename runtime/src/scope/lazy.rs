@@ -12,9 +12,9 @@
 //! For those, a scope's machinery (a shared allocation, its mutex, parent and
 //! child links) buys nothing: the deadline can be a plain timer entry that
 //! wakes the task, like a [`Sleep`], checked once the body is pending. So a
-//! `LazyRun` first polled with no enclosing scope stays *lazy*: it fixes its
-//! deadline, and polls its body with a *tagged* pointer to its own cell in
-//! the thread's scope slot. Whatever asks that slot for the enclosing scope
+//! `LazyRun` first polled with no enclosing scope stays *lazy*: it polls its
+//! body with a *tagged* pointer to its own cell in the thread's scope slot,
+//! and fixes its deadline when the body is first pending (see below). Whatever asks that slot for the enclosing scope
 //! — a scope, timeout or shield entered inside the body — *materialises* it
 //! ([`materialize`]): a real scope is created and entered with the same
 //! deadline and no parent (there was none), the lazy timer is removed (the
@@ -22,11 +22,19 @@
 //! the run behaves exactly as [`CancelScope::run`](super::CancelScope::run).
 //! A `LazyRun` first polled inside another scope is a real scope at once.
 //!
-//! Nothing observable differs: with no scope around it and none inside, the
-//! only cancellation a scope can ever see is its own deadline, and the lazy
-//! form delivers that at the same point (the first suspension of the body
-//! after the deadline has passed and its timer fired, or at once for a
-//! deadline already past at the first poll).
+//! Nothing observable differs but one timing detail: with no scope around it
+//! and none inside, the only cancellation a scope can ever see is its own
+//! deadline, and the lazy form delivers that at the same point (the first
+//! suspension of the body after the deadline has passed and its timer
+//! fired, or at once for a deadline already past at the first poll). The
+//! detail: on the real clock a lazy run with a relative deadline reads the
+//! clock when its body is first pending, not before the body's first poll,
+//! so a body ready at once never reads it (`timeout_ready` in
+//! `benches/time.rs`: 32 → 15 ns); its deadline starts later than a real
+//! scope's would by the length of that first body poll, never earlier. On
+//! a paused clock, where a body's first poll can move time (`advance`),
+//! the clock is read at the first poll as before, so paused tests see the
+//! same instants as a real scope.
 
 use std::fmt;
 use std::future::Future;
@@ -80,6 +88,14 @@ struct LazyCell {
 enum Scope {
     /// Not polled yet.
     Fresh,
+    /// Polled with no scope around it, with a relative deadline on the real
+    /// clock: the deadline is fixed when the body is first pending (the
+    /// clock is read then, so a body ready at once never reads it).
+    Deferred {
+        after: Duration,
+        /// The deadline's timer, once the body was pending.
+        sleep: Option<Sleep>,
+    },
     /// Polled with no scope around it; no scope exists.
     Lazy {
         /// The deadline's timer; registered once the body is pending.
@@ -145,6 +161,15 @@ impl LazyCell {
                 inner: Arc::new(ScopeInner::new(self.deadline)),
                 entered: false,
             };
+            return;
+        }
+        let paused = current::with(|t| t.map(|time| time.clock().is_paused()))
+            .unwrap_or_else(|| current::no_runtime(DEADLINE_OUTSIDE));
+        if let Deadline::After(after) = self.deadline
+            && !after.is_zero()
+            && !paused
+        {
+            self.scope = Scope::Deferred { after, sleep: None };
             return;
         }
         let now = current::with(|t| t.map(|time| time.clock().now()))
@@ -214,6 +239,24 @@ fn poll_lazy<F: Future>(
             clear(body);
             Poll::Ready(Err(CancelReason::Deadline))
         }
+        (Scope::Deferred { after, sleep }, Poll::Pending) => {
+            let due = match sleep {
+                Some(sleep) => sleep.is_shut_down() || sleep.poll_deadline(cx).is_ready(),
+                None => {
+                    let time = runtime_time();
+                    let now = time.clock().now();
+                    let s = sleep.insert(crate::time::sleep_until(
+                        Instant::from_std(now).saturating_add(*after),
+                    ));
+                    time.is_shutdown() || s.register_with(time, now, cx).is_ready()
+                }
+            };
+            if !due {
+                return Poll::Pending;
+            }
+            clear(body);
+            Poll::Ready(Err(CancelReason::Deadline))
+        }
         (Scope::Fresh, Poll::Pending) => unreachable!("started before the body is polled"),
     }
 }
@@ -243,8 +286,20 @@ pub(super) unsafe fn materialize(slot: *const ()) -> *const ScopeInner {
     // into the cell while its body runs (it derived `slot` from its `&mut`),
     // so this is the only live access; nothing below re-enters the cell.
     let cell = unsafe { &mut *cell.cast_mut() };
-    if let Scope::Lazy { sleep, .. } = &cell.scope {
-        let inner = Arc::new(ScopeInner::new(Deadline::At(sleep.deadline())));
+    let at = match &cell.scope {
+        Scope::Lazy { sleep, .. } => Some(sleep.deadline()),
+        Scope::Deferred {
+            sleep: Some(sleep), ..
+        } => Some(sleep.deadline()),
+        // Materialised during the body's first poll: the deadline is fixed
+        // now, a little after the poll began, as it would be once pending.
+        Scope::Deferred { after, sleep: None } => {
+            Some(Instant::from_std(runtime_time().clock().now()).saturating_add(*after))
+        }
+        Scope::Fresh | Scope::Real { .. } => None,
+    };
+    if let Some(at) = at {
+        let inner = Arc::new(ScopeInner::new(Deadline::At(at)));
         // No parent: the run was lazy because none enclosed it. A deadline
         // already past cancels at once, as at any entry.
         inner.enter(None);
@@ -261,7 +316,9 @@ pub(super) unsafe fn materialize(slot: *const ()) -> *const ScopeInner {
     }
     match &cell.scope {
         Scope::Real { inner, .. } => Arc::as_ptr(inner),
-        Scope::Fresh | Scope::Lazy { .. } => unreachable!("lazy cells are tagged once started"),
+        Scope::Fresh | Scope::Lazy { .. } | Scope::Deferred { .. } => {
+            unreachable!("lazy cells are tagged once started")
+        }
     }
 }
 
@@ -270,6 +327,7 @@ impl<F> fmt::Debug for LazyRun<F> {
         let mode = match &self.cell.scope {
             Scope::Fresh => "fresh",
             Scope::Lazy { .. } => "lazy",
+            Scope::Deferred { .. } => "deferred",
             Scope::Real { .. } => "real",
         };
         f.debug_struct("LazyRun")
@@ -285,7 +343,11 @@ impl<F> fmt::Debug for LazyRun<F> {
 /// when `duration` has passed since the first poll. The future is polled
 /// before the deadline is checked, so a future that is ready at once returns
 /// `Ok` even with `Duration::ZERO`; no timer is registered unless the future
-/// is pending.
+/// is pending. (Precisely: on the real clock the duration counts from the
+/// end of the future's first poll, when it was first pending — a future
+/// ready at once never reads the clock; on a paused clock, from the start
+/// of the first poll. Never earlier than tokio's, which counts from the
+/// call to `timeout`.)
 ///
 /// ```
 /// use std::time::Duration;
