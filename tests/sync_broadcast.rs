@@ -448,3 +448,66 @@ fn lag_and_len_match_tokio_step_by_step() {
         assert!(keen.iter().any(|l| l.contains("Lagged")), "the script lags");
     }
 }
+
+/// `WeakSender`, as tokio's: it keeps nothing open. While a sender lives,
+/// a weak one upgrades to a real sender (counted by `strong_count`) whose
+/// values arrive; once the last sender is dropped the receivers see
+/// `Closed` after draining, although weak senders remain, and `upgrade`
+/// fails from then on. The counts follow every clone and drop.
+#[test]
+fn a_weak_sender_keeps_nothing_open_and_upgrades_only_while_a_sender_lives() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        run_in_task(&rt, async {
+            let (tx, mut rx) = broadcast::channel(8);
+            let weak = tx.downgrade();
+            let weak2 = weak.clone();
+            assert_eq!((tx.strong_count(), tx.weak_count()), (1, 2));
+            let up = weak.upgrade().expect("a sender lives");
+            assert_eq!((weak.strong_count(), weak.weak_count()), (2, 2));
+            up.send(1).unwrap();
+            drop(up);
+            drop(weak2);
+            assert_eq!((tx.strong_count(), tx.weak_count()), (1, 1));
+            let reader = keen::spawn(async move { drain(&mut rx).await });
+            tx.send(2).unwrap();
+            drop(tx);
+            assert_eq!(
+                reader.await.unwrap(),
+                [1, 2],
+                "closed with a weak sender alive"
+            );
+            assert!(weak.upgrade().is_none());
+            assert_eq!((weak.strong_count(), weak.weak_count()), (0, 1));
+        });
+    });
+}
+
+/// The race: a weak sender upgrading on one thread while the last sender
+/// is dropped on another. Either the upgrade wins (its value arrives and
+/// the channel stays open until it drops) or it fails; it never yields a
+/// sender of a channel the receiver already saw closed.
+#[test]
+fn upgrading_races_the_last_sender_dropping() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        for _ in 0..200 {
+            let (tx, mut rx) = broadcast::channel(8);
+            let weak = tx.downgrade();
+            let start = Arc::new(Barrier::new(2));
+            let dropper = thread::spawn({
+                let start = start.clone();
+                move || {
+                    start.wait();
+                    drop(tx);
+                }
+            });
+            start.wait();
+            let upgraded = weak.upgrade().map(|tx| tx.send(7).unwrap()).is_some();
+            dropper.join().unwrap();
+            let got = rt.block_on(async { drain(&mut rx).await });
+            assert_eq!(got, if upgraded { vec![7] } else { vec![] });
+            assert!(weak.upgrade().is_none());
+        }
+    });
+}

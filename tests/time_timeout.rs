@@ -183,7 +183,11 @@ fn real_clock_timeout_counts_from_the_end_of_the_first_body_poll() {
             });
             assert!(timeout(20 * MS, body).await.is_err());
             let end = first_poll_end.expect("polled once");
-            assert!(end.elapsed() >= 20 * MS, "fired {:?} after the first poll", end.elapsed());
+            assert!(
+                end.elapsed() >= 20 * MS,
+                "fired {:?} after the first poll",
+                end.elapsed()
+            );
         });
         assert_eq!(rt.metrics().timers, 0);
     });
@@ -220,9 +224,8 @@ fn real_clock_timeout_materialised_before_and_after_its_deadline_is_fixed() {
         let rt = cfg.build();
         run_in_task(&rt, async {
             let start = std::time::Instant::now();
-            let inside_at_once = async {
-                keen::scope::CancelScope::new().run(pending::<()>()).await
-            };
+            let inside_at_once =
+                async { keen::scope::CancelScope::new().run(pending::<()>()).await };
             assert!(timeout(20 * MS, inside_at_once).await.is_err());
             assert!(start.elapsed() >= 20 * MS);
 

@@ -114,6 +114,7 @@ fn _ensure_send_and_sync() {
     both::<watch::error::SendError<Vec<u8>>>();
     both::<watch::error::RecvError>();
     both::<broadcast::Sender<Vec<u8>>>();
+    both::<broadcast::WeakSender<Vec<u8>>>();
     both::<broadcast::Receiver<Vec<u8>>>();
     both::<broadcast::error::SendError<Vec<u8>>>();
     both::<broadcast::error::RecvError>();

@@ -40,7 +40,7 @@ mod sender;
 use std::sync::Arc;
 
 pub use receiver::Receiver;
-pub use sender::Sender;
+pub use sender::{Sender, WeakSender};
 
 /// The largest capacity [`channel`] accepts (as tokio: `usize::MAX >> 1`).
 const MAX_CAPACITY: usize = usize::MAX >> 1;

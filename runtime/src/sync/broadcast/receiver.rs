@@ -108,6 +108,29 @@ impl<T> Receiver<T> {
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
+
+    /// How many senders of this channel exist.
+    ///
+    /// ```
+    /// let (tx, rx) = keen::sync::broadcast::channel::<u8>(4);
+    /// assert_eq!(rx.sender_strong_count(), 1);
+    /// drop(tx);
+    /// assert_eq!(rx.sender_strong_count(), 0);
+    /// ```
+    pub fn sender_strong_count(&self) -> usize {
+        self.shared.sender_counts().0
+    }
+
+    /// How many weak senders of this channel exist.
+    ///
+    /// ```
+    /// let (tx, rx) = keen::sync::broadcast::channel::<u8>(4);
+    /// let _weak = tx.downgrade();
+    /// assert_eq!(rx.sender_weak_count(), 1);
+    /// ```
+    pub fn sender_weak_count(&self) -> usize {
+        self.shared.sender_counts().1
+    }
 }
 
 impl<T: Clone> Receiver<T> {

@@ -38,6 +38,8 @@ pub(super) struct Inner<T> {
     queued: usize,
     receivers: usize,
     senders: usize,
+    /// `WeakSender`s: they keep no channel open.
+    weak_senders: usize,
     /// Every sender was dropped.
     pub(super) closed: bool,
     /// Futures of `Receiver::recv`.
@@ -73,6 +75,7 @@ impl<T> Shared<T> {
                 queued: 0,
                 receivers,
                 senders: 1,
+                weak_senders: 0,
                 closed: false,
                 recv_waiters: WaitList::new(),
                 closed_waiters: WaitList::new(),
@@ -127,6 +130,32 @@ impl<T> Shared<T> {
         }
         drop(inner);
         wakers.wake_all();
+    }
+
+    /// A weak sender is made (from a live sender, so the channel is open).
+    pub(super) fn add_weak_sender(&self) {
+        self.inner.lock().weak_senders += 1;
+    }
+
+    pub(super) fn drop_weak_sender(&self) {
+        self.inner.lock().weak_senders -= 1;
+    }
+
+    /// Counts one more sender if any is left: `false` once the last was
+    /// dropped (the channel stays closed; a weak sender cannot reopen it).
+    pub(super) fn upgrade(&self) -> bool {
+        let mut inner = self.inner.lock();
+        if inner.senders == 0 {
+            return false;
+        }
+        inner.senders += 1;
+        true
+    }
+
+    /// Senders and weak senders alive.
+    pub(super) fn sender_counts(&self) -> (usize, usize) {
+        let inner = self.inner.lock();
+        (inner.senders, inner.weak_senders)
     }
 
     /// Values not yet taken by every receiver that could see them.

@@ -1,5 +1,6 @@
 //! The sending half of a broadcast channel: it never waits; a full ring
-//! overwrites its oldest value.
+//! overwrites its oldest value. And [`WeakSender`], a sender that does not
+//! keep the channel open.
 
 use std::fmt;
 use std::sync::Arc;
@@ -132,6 +133,104 @@ impl<T> Sender<T> {
     /// ```
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// A [`WeakSender`] of this channel: it does not keep the channel open.
+    ///
+    /// ```
+    /// let (tx, _rx) = keen::sync::broadcast::channel::<u8>(4);
+    /// let weak = tx.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// drop(tx);
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakSender<T> {
+        self.shared.add_weak_sender();
+        WeakSender {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// How many [`Sender`]s of this channel exist.
+    ///
+    /// ```
+    /// let (tx, _rx) = keen::sync::broadcast::channel::<u8>(4);
+    /// let _tx2 = tx.clone();
+    /// assert_eq!(tx.strong_count(), 2);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.shared.sender_counts().0
+    }
+
+    /// How many [`WeakSender`]s of this channel exist.
+    ///
+    /// ```
+    /// let (tx, _rx) = keen::sync::broadcast::channel::<u8>(4);
+    /// let _weak = tx.downgrade();
+    /// assert_eq!(tx.weak_count(), 1);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        self.shared.sender_counts().1
+    }
+}
+
+/// A sender that does not keep its channel open, as tokio's: when the last
+/// [`Sender`] is dropped the channel closes for receivers even while weak
+/// senders exist, and [`upgrade`](Self::upgrade) fails from then on. Made by
+/// [`Sender::downgrade`]; cloning it makes another weak sender.
+///
+/// ```
+/// keen::block_on(async {
+///     let (tx, mut rx) = keen::sync::broadcast::channel(4);
+///     let weak = tx.downgrade();
+///     weak.upgrade().unwrap().send(1).unwrap();
+///     drop(tx);
+///     assert_eq!(rx.recv().await, Ok(1));
+///     assert!(rx.recv().await.is_err(), "closed: the weak sender kept nothing open");
+/// });
+/// ```
+pub struct WeakSender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> WeakSender<T> {
+    /// A [`Sender`], if one still exists (the channel is open); `None` once
+    /// the last was dropped.
+    pub fn upgrade(&self) -> Option<Sender<T>> {
+        self.shared.upgrade().then(|| Sender {
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// How many [`Sender`]s of this channel exist.
+    pub fn strong_count(&self) -> usize {
+        self.shared.sender_counts().0
+    }
+
+    /// How many [`WeakSender`]s of this channel exist.
+    pub fn weak_count(&self) -> usize {
+        self.shared.sender_counts().1
+    }
+}
+
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> WeakSender<T> {
+        self.shared.add_weak_sender();
+        WeakSender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for WeakSender<T> {
+    fn drop(&mut self) {
+        self.shared.drop_weak_sender();
+    }
+}
+
+impl<T> fmt::Debug for WeakSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakSender").finish_non_exhaustive()
     }
 }
 
