@@ -538,3 +538,117 @@ fn blocking_forms_panic_inside_a_task_or_block_on() {
         assert!(caught, "the blocking forms must panic in block_on");
     });
 }
+
+/// Mapped guards hold exactly what the guard they came from held: a mapped
+/// read guard keeps its permit (a queued writer waits for it, not for the
+/// original), a mapped write guard keeps every permit (readers wait), a
+/// `downgrade_map` lets the front readers in at once but not the queued
+/// writer, and a declined `try_map` hands back a guard still holding.
+#[test]
+fn mapped_guards_hold_what_their_guard_held() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        run_in_task(&rt, async {
+            use keen::sync::{RwLockReadGuard, RwLockWriteGuard};
+            let lock = Arc::new(RwLock::new((1u32, vec![10u32])));
+
+            let part = RwLockReadGuard::map(lock.read().await, |p| &p.1);
+            let mut writer = Box::pin(lock.write());
+            assert!(poll_once(&mut writer).is_pending());
+            assert_eq!(*part, [10]);
+            drop(part);
+            let w = ready(poll_once(&mut writer), "write after the mapped read");
+            drop(writer);
+
+            let mut list = RwLockWriteGuard::map(w, |p| &mut p.1);
+            list.push(11);
+            let mut reader = Box::pin(lock.read());
+            assert!(poll_once(&mut reader).is_pending());
+            drop(list);
+            assert_eq!(ready(poll_once(&mut reader), "read").1, [10, 11]);
+            drop(reader);
+
+            // downgrade_map: a queued reader gets in at once, a queued
+            // writer behind it does not.
+            let w = lock.write().await;
+            let mut r1 = Box::pin(lock.read());
+            assert!(poll_once(&mut r1).is_pending());
+            let first = RwLockWriteGuard::downgrade_map(w, |p| &p.0);
+            assert_eq!(*ready(poll_once(&mut r1), "front reader").1, [10, 11]);
+            assert!(lock.try_write().is_err());
+            drop((first, r1));
+
+            let declined = RwLockWriteGuard::try_map(lock.write().await, |p| p.1.get_mut(7));
+            let whole = declined.expect_err("no element 7");
+            assert!(
+                lock.try_read().is_err(),
+                "the handed-back guard still holds"
+            );
+            drop(whole);
+            assert!(lock.try_write().is_ok());
+        });
+    });
+}
+
+/// A `map` closure that panics drops the guard it was given during the
+/// unwind, so the lock is free afterwards, for read and write guards,
+/// borrowed and owned.
+#[test]
+fn a_panicking_map_closure_releases_the_lock() {
+    use keen::sync::{OwnedRwLockWriteGuard, RwLockReadGuard, RwLockWriteGuard};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let lock = Arc::new(RwLock::new(vec![1u8]));
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        RwLockReadGuard::map(lock.try_read().unwrap(), |_| -> &u8 { panic!("in map") })
+    }));
+    assert_eq!(panic_message(&*r.err().unwrap()), "in map");
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        RwLockWriteGuard::map(lock.try_write().unwrap(), |_| -> &mut u8 {
+            panic!("in map")
+        })
+    }));
+    assert!(r.is_err());
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        OwnedRwLockWriteGuard::downgrade_map(lock.clone().try_write_owned().unwrap(), |_| -> &u8 {
+            panic!("in map")
+        })
+    }));
+    assert!(r.is_err());
+    assert!(
+        lock.try_write().is_ok(),
+        "every panicking map released its permits"
+    );
+}
+
+/// Owned mapped guards are `'static`: they move into a task (on another
+/// thread on multi-thread) and release there; the narrowed type shows only
+/// its part, and `rwlock()` still names the whole lock.
+#[test]
+fn owned_mapped_guards_move_into_tasks_and_release_there() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        run_in_task(&rt, async {
+            use keen::sync::{
+                OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard,
+            };
+            let lock = Arc::new(RwLock::new((0u32, String::from("a"))));
+            let name: OwnedRwLockMappedWriteGuard<(u32, String), String> =
+                OwnedRwLockWriteGuard::map(lock.clone().write_owned().await, |p| &mut p.1);
+            assert!(Arc::ptr_eq(name.rwlock(), &lock));
+            let task = keen::spawn_lazy(async move {
+                let mut name = name;
+                yield_now().await;
+                name.push('b');
+            });
+            // The lock stays write-held until the task drops the guard.
+            assert_eq!(lock.read().await.1, "ab");
+            task.await.unwrap();
+
+            let count: OwnedRwLockReadGuard<(u32, String), u32> =
+                OwnedRwLockReadGuard::map(lock.clone().read_owned().await, |p| &p.0);
+            let reader = keen::spawn_lazy(async move { *count });
+            assert_eq!(reader.await.unwrap(), 0);
+            assert!(lock.try_write().is_ok(), "released in the task");
+        });
+    });
+}

@@ -82,7 +82,8 @@ pub use barrier::{Barrier, BarrierWaitResult};
 pub use notify::{Notified, Notify, OwnedNotified};
 pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
-    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
+    RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
 };
 
 /// Compile-time check: every primitive is `Send + Sync` where tokio's is
@@ -124,6 +125,9 @@ fn _ensure_send_and_sync() {
     both::<RwLockWriteGuard<'static, Vec<u8>>>();
     both::<OwnedRwLockReadGuard<Vec<u8>>>();
     both::<OwnedRwLockWriteGuard<Vec<u8>>>();
+    both::<RwLockMappedWriteGuard<'static, [u8]>>();
+    both::<OwnedRwLockMappedWriteGuard<Vec<u8>, [u8]>>();
+    both::<OwnedRwLockReadGuard<Vec<u8>, [u8]>>();
     both::<Notify>();
     both::<Notified<'static>>();
     both::<OwnedNotified>();

@@ -19,8 +19,8 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::sync::Arc;
 
-pub use guards::{RwLockReadGuard, RwLockWriteGuard};
-pub use owned::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
+pub use guards::{RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard};
+pub use owned::{OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
 use super::TryLockError;
 use super::raw_semaphore::RawSemaphore;
