@@ -2,7 +2,7 @@
 //! told to (`time::advance`) or when every thread is idle (auto-advance), and
 //! the conversion between instants and the timer wheel's ticks.
 //!
-//! Tick `n` is the instant `base + n * TICK` ([`TICK`], 10 µs). A deadline
+//! Tick `n` is the instant `base + n * 10 µs` (`NANOS_PER_TICK`). A deadline
 //! rounds *up* to its tick and "now" rounds *down*, so a timer never fires
 //! before its deadline, and fires at most one tick (10 µs) after it, plus
 //! the time the thread takes to wake. Why 10 µs: `docs/timers.md`.
@@ -18,8 +18,6 @@ use std::time::{Duration, Instant as StdInstant};
 
 /// Nanoseconds per tick of the timer wheel.
 const NANOS_PER_TICK: u64 = 10_000;
-/// One tick of the timer wheel, as a duration.
-pub(crate) const TICK: Duration = Duration::from_nanos(NANOS_PER_TICK);
 /// Ticks per second. A tick divides a second (and a millisecond) exactly,
 /// so whole-millisecond deadlines on a paused clock land on tick edges.
 const TICKS_PER_SEC: u64 = 1_000_000_000 / NANOS_PER_TICK;
@@ -156,7 +154,7 @@ fn nanos(d: Duration) -> u64 {
 mod tests {
     use super::*;
 
-    const T: Duration = TICK;
+    const T: Duration = Duration::from_nanos(NANOS_PER_TICK);
 
     #[test]
     fn deadlines_round_up_and_now_rounds_down() {

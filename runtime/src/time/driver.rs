@@ -1,5 +1,5 @@
 //! The timer driver: one per runtime, a [`Wheel`] of wakers at one
-//! `clock::TICK` (10 µs) per tick behind a mutex, stacked
+//! 10 µs (`clock::NANOS_PER_TICK`) per tick behind a mutex, stacked
 //! under the scheduler as its [`Driver`].
 //!
 //! A timer is a [`Waker`] and nothing else: firing it wakes it. The driver
