@@ -1,6 +1,7 @@
 //! `keen::time::sleep` and `sleep_until` on every runtime configuration:
-//! exact durations on the paused clock across the wheel's levels and beyond
-//! its 2^36 ms window (3 years), `Duration::MAX` inside a short scope,
+//! exact durations on the paused clock across the wheel's levels (at the
+//! runtime's 10 µs tick and at whole milliseconds) and beyond its 2^36-tick
+//! window (about 8 days; years here), `Duration::MAX` inside a short scope,
 //! sub-millisecond rounding (never early), past deadlines, `Sleep::reset`
 //! and `Sleep::is_elapsed`, the timer registered only while pending and
 //! removed on drop, a real-clock lower bound, a far timer set by a worker
@@ -24,9 +25,15 @@ fn sleeps_last_exactly_their_duration_on_the_paused_clock() {
     each(&ALL, |cfg| {
         let rt = cfg.build_paused();
         run_in_task(&rt, async {
-            // Level boundaries of the wheel (64^n ms) and either side.
-            for ms in [1, 2, 63, 64, 65, 100, 4095, 4096, 4097, 262_145, 3_600_000] {
-                let d = Duration::from_millis(ms);
+            // Level boundaries of the wheel (64^n ticks of 10 µs) and
+            // either side, then whole milliseconds (64^n ms as before).
+            let tick = Duration::from_micros(10);
+            let edges = (1..6u32).flat_map(|n| {
+                let edge = tick * 64u32.pow(n);
+                [edge - tick, edge, edge + tick]
+            });
+            let ms = [1, 2, 63, 64, 65, 100, 4095, 4096, 4097, 262_145, 3_600_000];
+            for d in edges.chain(ms.map(Duration::from_millis)) {
                 let t = Instant::now();
                 sleep(d).await;
                 assert_eq!(t.elapsed(), d, "sleep({d:?})");
@@ -84,7 +91,7 @@ fn sub_millisecond_sleeps_round_up_never_early() {
 
 #[test]
 fn deadlines_beyond_the_wheel_range() {
-    // The wheel covers 2^36 ms (about 2.2 years); later deadlines wait in
+    // The wheel covers 2^36 ticks (about 8 days); later deadlines wait in
     // its overflow list. Auto-advance gets there on the paused clock.
     each(&ALL, |cfg| {
         let rt = cfg.build_paused();

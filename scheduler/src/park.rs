@@ -12,7 +12,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::activity::Activity;
 use crate::loom::{AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
@@ -23,6 +23,14 @@ pub trait Driver: Send + 'static {
     /// processing the driver's own events (expired timers) before returning.
     /// A zero timeout only processes events.
     fn park(&mut self, timeout: Option<Duration>);
+    /// [`park`](Driver::park) with the timeout given as the instant to
+    /// wake at (a past one only processes events). A driver that can arm
+    /// a timer for an exact instant overrides it (keen's reactor: a
+    /// timerfd, which it re-arms only when the instant changes); the
+    /// default parks for the time left.
+    fn park_until(&mut self, deadline: Instant) {
+        self.park(Some(deadline.saturating_duration_since(Instant::now())));
+    }
     /// A handle that wakes a `park` in progress (or the next one).
     fn unparker(&self) -> Unparker;
     /// Processes the driver's events without blocking and says whether

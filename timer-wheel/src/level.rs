@@ -8,14 +8,14 @@
 //! every occupied slot lies strictly after the current tick's slot and no
 //! rotation is needed to find the next one.
 //!
-//! | level | slot width (ticks) | level range (ticks) | at 1 ms per tick |
+//! | level | slot width (ticks) | level range (ticks) | at 10 µs per tick |
 //! |-------|--------------------|---------------------|------------------|
-//! | 0     | 1                  | 64                  | 1 ms / 64 ms     |
-//! | 1     | 64                 | 4 096               | 64 ms / ~4.1 s   |
-//! | 2     | 4 096              | 262 144             | ~4.1 s / ~4.4 min|
-//! | 3     | 262 144            | 2^24                | ~4.4 min / ~4.7 h|
-//! | 4     | 2^24               | 2^30                | ~4.7 h / ~12.4 d |
-//! | 5     | 2^30               | 2^36                | ~12.4 d / ~2.2 y |
+//! | 0     | 1                  | 64                  | 10 µs / 640 µs     |
+//! | 1     | 64                 | 4 096               | 640 µs / ~41 ms   |
+//! | 2     | 4 096              | 262 144             | ~41 ms / ~2.6 s|
+//! | 3     | 262 144            | 2^24                | ~2.6 s / ~2.8 min|
+//! | 4     | 2^24               | 2^30                | ~2.8 min / ~3 h |
+//! | 5     | 2^30               | 2^36                | ~3 h / ~8 d |
 
 use crate::list::List;
 

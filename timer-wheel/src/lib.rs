@@ -4,24 +4,24 @@
 //! type `T`, and hands the values back once the owner reports that time has
 //! reached their deadline. It is the scheme of Varghese & Lauck, "Hashed and
 //! Hierarchical Timing Wheels" (SOSP 1987), with 6 levels of 64 slots over an
-//! abstract tick: the `keen` runtime uses one tick per millisecond, but the
+//! abstract tick: the `keen` runtime uses one tick per 10 µs, but the
 //! wheel knows nothing of clocks, tasks or wakers.
 //!
 //! # Geometry
 //! Level `L` has 64 slots of `64^L` ticks each and so covers `64^(L+1)`
-//! ticks; the six levels cover `2^36` ticks (about 2.2 years at 1 ms).
+//! ticks; the six levels cover `2^36` ticks (about 8 days at 10 µs).
 //! Each level keeps an `occupied: u64` bitmap, so the next busy slot is one
 //! `trailing_zeros` away and no slot is ever scanned. Timers further out than
 //! the wheel's window wait in an overflow list; any `u64` deadline works.
 //!
-//! | level | slot width | range  | at 1 ms          |
-//! |-------|------------|--------|------------------|
-//! | 0     | 1          | 64     | 1 ms / 64 ms     |
-//! | 1     | 64         | 2^12   | 64 ms / ~4.1 s   |
-//! | 2     | 2^12       | 2^18   | ~4.1 s / ~4.4 min|
-//! | 3     | 2^18       | 2^24   | ~4.4 min / ~4.7 h|
-//! | 4     | 2^24       | 2^30   | ~4.7 h / ~12.4 d |
-//! | 5     | 2^30       | 2^36   | ~12.4 d / ~2.2 y |
+//! | level | slot width | range  | at 10 µs           |
+//! |-------|------------|--------|--------------------|
+//! | 0     | 1          | 64     | 10 µs / 640 µs     |
+//! | 1     | 64         | 2^12   | 640 µs / ~41 ms   |
+//! | 2     | 2^12       | 2^18   | ~41 ms / ~2.6 s|
+//! | 3     | 2^18       | 2^24   | ~2.6 s / ~2.8 min|
+//! | 4     | 2^24       | 2^30   | ~2.8 min / ~3 h |
+//! | 5     | 2^30       | 2^36   | ~3 h / ~8 d |
 //!
 //! # Cascading
 //! A timer sits at the level of the highest bit in which its deadline differs

@@ -24,7 +24,7 @@ use crate::list::List;
 
 /// A hierarchical timing wheel over an abstract `u64` tick.
 ///
-/// Deadlines are ticks; what a tick means (the runtime uses 1 ms) is up to
+/// Deadlines are ticks; what a tick means (the runtime uses 10 µs) is up to
 /// the owner, which reports the current tick to [`poll_expired`]. Timers due
 /// in the same tick fire in insertion order; a timer whose deadline is at or
 /// before [`elapsed`] fires on the next poll, ordered as if due at `elapsed`.

@@ -10,7 +10,8 @@
 //! `registrations.rs` (who frees a registration, and when), `state.rs` (the
 //! readiness word and its bit table), `scheduled_io.rs` and `waiters.rs`
 //! (who waits and how they are woken), `registration.rs` and `source.rs`
-//! (what a socket holds). `docs/io.md` tells the whole story.
+//! (what a socket holds), `timerfd.rs` (the precise timer wake on Linux).
+//! `docs/io.md` tells the whole story.
 //!
 //! ```
 //! use keen::io::{AsyncReadExt, AsyncWriteExt};
@@ -47,6 +48,8 @@ mod registrations;
 mod scheduled_io;
 mod source;
 mod state;
+#[cfg(target_os = "linux")]
+mod timerfd;
 #[cfg(feature = "tokio-io")]
 mod tokio_compat;
 mod waiters;

@@ -1,5 +1,6 @@
-//! The timer driver: one per runtime, a [`Wheel`] of wakers at 1 ms per
-//! tick behind a mutex, stacked under the scheduler as its [`Driver`].
+//! The timer driver: one per runtime, a [`Wheel`] of wakers at one
+//! 10 µs (`clock::NANOS_PER_TICK`) per tick behind a mutex, stacked
+//! under the scheduler as its [`Driver`].
 //!
 //! A timer is a [`Waker`] and nothing else: firing it wakes it. The driver
 //! has no other kind of client: whatever wants to hear of a deadline makes
@@ -7,7 +8,8 @@
 //! their own from their state).
 //!
 //! Whoever parks on the driver first fires every due timer, then sleeps until
-//! the next one (or, on a paused clock with every thread idle, moves the
+//! the next one's instant (`Driver::park_until`: the reactor below wakes
+//! then precisely, see `io/timerfd.rs`) (or, on a paused clock with every thread idle, moves the
 //! clock to it: auto-advance). Due timers are taken from the wheel in batches
 //! under the lock and woken after it is released, so a waker that re-enters
 //! the timer code (or is slow) never runs under the lock. Workers busy with
@@ -27,7 +29,7 @@ use keen_scheduler::activity::{Activity, WakeCheck};
 use keen_scheduler::park::{Driver, Unparker};
 use keen_timer_wheel::{TimerKey, Wheel};
 
-use super::clock::Clock;
+use super::clock::{Clock, ticks_in};
 use crate::loom::{AtomicBool, AtomicU64, Mutex};
 
 /// Message of the panic of a timer used after its runtime shut down.
@@ -37,14 +39,16 @@ pub(crate) const SHUT_DOWN: &str =
 /// Timers woken per lock acquisition while firing.
 const BATCH: usize = 32;
 
-/// A timer at least this many ticks (ms) away, inserted by a runtime
+/// A timer at least this far away, inserted by a runtime
 /// worker, does not wake the thread parked on the driver at once: the wake
 /// is deferred until that worker's next maintenance tick or park, or any
 /// runtime thread stops being busy (see `Activity::defer_wake`). Most such timers are
 /// timeouts cancelled long before they fire, and the wake (a futex call, and
 /// a second core contending for the wheel) was most of their cost on a
 /// multi-thread runtime. Nearer timers wake the driver at once.
-const DEFER_TICKS: u64 = 100;
+const DEFER: Duration = Duration::from_millis(100);
+/// [`DEFER`] in ticks.
+const DEFER_TICKS: u64 = ticks_in(DEFER);
 
 /// The timer state shared by the driver, the runtime handle and every timer.
 pub(crate) struct TimeShared {
@@ -320,12 +324,17 @@ impl Driver for TimeDriver {
                     .store(next.map_or(u64::MAX, |t| t.max(1)), SeqCst);
                 next
             };
-            let until_timer = next.map(|tick| clock.until_tick(tick));
-            let wait = match (timeout, until_timer) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            self.park.park(wait);
+            // The timer's instant goes down whole, so a driver that can
+            // wake at an exact instant does (the reactor's timerfd), and
+            // sees the same instant again while the same timer is next.
+            let timer_at = next.and_then(|tick| clock.tick_instant(tick));
+            match (timeout, timer_at) {
+                (None, Some(at)) => self.park.park_until(at),
+                (Some(a), Some(at)) if at.saturating_duration_since(clock.now()) <= a => {
+                    self.park.park_until(at);
+                }
+                (a, _) => self.park.park(a),
+            }
             shared.parked_until.store(0, SeqCst);
         }
         shared.process(clock.now_tick());
@@ -383,8 +392,8 @@ mod tests {
         (shared, rx, thread)
     }
 
-    fn insert_in(shared: &TimeShared, ms: u64) -> TimerKey {
-        let tick = shared.clock().now_tick() + ms;
+    fn insert_in(shared: &TimeShared, ticks: u64) -> TimerKey {
+        let tick = shared.clock().now_tick() + ticks;
         shared.insert(tick, Waker::noop().clone(), None)
     }
 

@@ -1,11 +1,12 @@
 //! Time: [`sleep`], [`timeout`], [`interval`], [`Instant`], and the paused
 //! test clock ([`pause`], [`advance`], `Builder::start_paused`).
 //!
-//! Every runtime has one timer driver: a hierarchical timing wheel at 1 ms
-//! per tick (`keen-timer-wheel`) that the workers park on with the next
-//! deadline as their timeout. A timer enters the wheel only once its future
-//! is pending and leaves it when dropped, so a `timeout` around a future that
-//! is ready at once costs no wheel operation. Timers never fire early;
+//! Every runtime has one timer driver: a hierarchical timing wheel at 10 µs
+//! per tick (`keen-timer-wheel`) that the workers park on until the next
+//! deadline (on Linux to that instant, through a timerfd in the reactor).
+//! A timer enters the wheel only once its future is pending and leaves it
+//! when dropped, so a `timeout` around a future that is ready at once costs
+//! no wheel operation. Timers never fire early;
 //! deadlines too large for an `Instant` become "about 30 years".
 //!
 //! On a paused clock time moves only by [`advance`], or by itself when every
