@@ -652,3 +652,77 @@ fn owned_mapped_guards_move_into_tasks_and_release_there() {
         });
     });
 }
+
+/// A waker that panics when woken (another executor's, say).
+struct PanickingWaker;
+
+impl std::task::Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("waker panicked");
+    }
+}
+
+/// The review's finding: `downgrade` gives the extra permits back, which
+/// wakes the queued readers; if one's waker panics, the unwind must drop a
+/// guard of one permit, not give every permit back a second time (which
+/// let a writer in beside a reader). For every downgrading form, borrowed
+/// and owned: after the panic the woken reader holds the lock, a writer is
+/// refused, and once the reader is gone every permit is back.
+#[test]
+fn a_waker_panicking_inside_downgrade_gives_no_permit_back_twice() {
+    use keen::sync::{OwnedRwLockWriteGuard, RwLockWriteGuard};
+    use std::future::Future;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+    let boom = Waker::from(Arc::new(PanickingWaker));
+    for form in [
+        "downgrade",
+        "downgrade_map",
+        "owned downgrade",
+        "owned downgrade_map",
+    ] {
+        for max in [2, 3, 64] {
+            let lock = Arc::new(RwLock::with_max_readers(0u64, max));
+            let borrowed = lock.try_write().ok().filter(|_| !form.starts_with("owned"));
+            let owned = if borrowed.is_none() {
+                Some(lock.clone().try_write_owned().unwrap())
+            } else {
+                None
+            };
+            let mut queued = pin!(lock.read());
+            assert!(
+                queued
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&boom))
+                    .is_pending()
+            );
+            let unwound = catch_unwind(AssertUnwindSafe(|| match form {
+                "downgrade" => drop(borrowed.unwrap().downgrade()),
+                "downgrade_map" => drop(RwLockWriteGuard::downgrade_map(borrowed.unwrap(), |v| v)),
+                "owned downgrade" => drop(owned.unwrap().downgrade()),
+                _ => drop(OwnedRwLockWriteGuard::downgrade_map(owned.unwrap(), |v| v)),
+            }));
+            assert!(
+                unwound.is_err(),
+                "{form}: the reader's waker ran inside the downgrade"
+            );
+            let reader = match queued
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+            {
+                Poll::Ready(guard) => guard,
+                Poll::Pending => panic!("{form}: the queued reader was granted"),
+            };
+            assert!(
+                lock.try_write().is_err(),
+                "{form}, max {max}: a writer beside a reader"
+            );
+            drop(reader);
+            assert!(
+                lock.try_write().is_ok(),
+                "{form}, max {max}: every permit is back"
+            );
+        }
+    }
+}

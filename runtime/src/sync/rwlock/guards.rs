@@ -41,6 +41,7 @@ impl Drop for Permits<'_> {
 ///     assert_eq!(guard.len(), 2);
 /// });
 /// ```
+#[clippy::has_significant_drop]
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     permits: Permits<'a>,
@@ -49,11 +50,20 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
 }
 
 // SAFETY: a read guard gives out only `&T` and gives its permit back through
-// the semaphore, which is `Sync`; so moving it to another thread, or sharing
-// it, needs only `T: Sync` (tokio's bounds).
+// the semaphore, which is `Sync` (checked below); so moving it to another
+// thread needs only `T: Sync` (tokio's bound).
 unsafe impl<T: ?Sized + Sync> Send for RwLockReadGuard<'_, T> {}
-// SAFETY: as above: `&RwLockReadGuard` gives out `&T` only.
+// SAFETY: as above: `&RwLockReadGuard` gives out `&T` only, so `T: Sync`
+// is enough (std's bound for its read guard; tokio asks `T: Send + Sync`,
+// which is stricter than needed: every type tokio accepts is accepted).
 unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+
+// The hand-written `Send`/`Sync` impls here and in `owned.rs` take the
+// semaphore's own for granted: checked.
+const _: fn() = || {
+    fn send_sync<S: Send + Sync>() {}
+    send_sync::<RawSemaphore>();
+};
 
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// A guard for one permit its caller has just taken.
@@ -81,7 +91,10 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     ///     assert!(lock.try_write().is_err(), "still held");
     /// });
     /// ```
-    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&T) -> &U) -> RwLockReadGuard<'a, U> {
+    pub fn map<F, U: ?Sized>(this: Self, f: F) -> RwLockReadGuard<'a, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
         let data = NonNull::from(f(&*this));
         this.with_data(data)
     }
@@ -97,10 +110,10 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// let none = RwLockReadGuard::try_map(lock.try_read().unwrap(), |v| v.get(5));
     /// assert_eq!(*none.err().unwrap(), [1], "the guard is handed back");
     /// ```
-    pub fn try_map<U: ?Sized>(
-        this: Self,
-        f: impl FnOnce(&T) -> Option<&U>,
-    ) -> Result<RwLockReadGuard<'a, U>, Self> {
+    pub fn try_map<F, U: ?Sized>(this: Self, f: F) -> Result<RwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
         match f(&*this).map(NonNull::from) {
             Some(data) => Ok(this.with_data(data)),
             None => Err(this),
@@ -154,6 +167,7 @@ impl<T: ?Sized + fmt::Display> fmt::Display for RwLockReadGuard<'_, T> {
 ///     assert_eq!(*lock.read().await, "ab");
 /// });
 /// ```
+#[clippy::has_significant_drop]
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     inner: Exclusive<'a, T>,
@@ -182,6 +196,7 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
 ///     assert_eq!(lock.read().await.1, [1, 2]);
 /// });
 /// ```
+#[clippy::has_significant_drop]
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockMappedWriteGuard<'a, T: ?Sized> {
     inner: Exclusive<'a, T>,
@@ -239,15 +254,20 @@ impl<'a, T: ?Sized> Exclusive<'a, T> {
     }
 
     /// Keeps one permit for a read guard of `data`, gives the rest back.
+    /// The read guard is whole before anything is released: `release` wakes
+    /// waiters, a waker may panic, and the unwind must then drop a guard
+    /// of one permit, not give the others back a second time.
     fn downgrade_to<U: ?Sized>(self, data: NonNull<U>) -> RwLockReadGuard<'a, U> {
         let mut permits = self.permits;
-        permits.semaphore.release(permits.count as usize - 1);
+        let extra = permits.count - 1;
         permits.count = 1;
-        RwLockReadGuard {
+        let guard = RwLockReadGuard {
             permits,
             data,
             _shared: PhantomData,
-        }
+        };
+        guard.permits.semaphore.release(extra as usize);
+        guard
     }
 }
 
@@ -295,10 +315,10 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// *RwLockWriteGuard::map(lock.try_write().unwrap(), |a| &mut a[1]) = 7;
     /// assert_eq!(*lock.try_read().unwrap(), [0, 7]);
     /// ```
-    pub fn map<U: ?Sized>(
-        this: Self,
-        f: impl FnOnce(&mut T) -> &mut U,
-    ) -> RwLockMappedWriteGuard<'a, U> {
+    pub fn map<F, U: ?Sized>(this: Self, f: F) -> RwLockMappedWriteGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
         RwLockMappedWriteGuard {
             inner: this.inner.map(f),
         }
@@ -314,10 +334,10 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// let mut whole = missing.err().unwrap();
     /// whole.push(2);
     /// ```
-    pub fn try_map<U: ?Sized>(
-        this: Self,
-        f: impl FnOnce(&mut T) -> Option<&mut U>,
-    ) -> Result<RwLockMappedWriteGuard<'a, U>, Self> {
+    pub fn try_map<F, U: ?Sized>(this: Self, f: F) -> Result<RwLockMappedWriteGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
         match this.inner.try_map(f) {
             Ok(inner) => Ok(RwLockMappedWriteGuard { inner }),
             Err(inner) => Err(RwLockWriteGuard { inner }),
@@ -333,10 +353,10 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// assert_eq!(*second, 2);
     /// assert!(lock.try_read().is_ok() && lock.try_write().is_err());
     /// ```
-    pub fn downgrade_map<U: ?Sized>(
-        this: Self,
-        f: impl FnOnce(&T) -> &U,
-    ) -> RwLockReadGuard<'a, U> {
+    pub fn downgrade_map<F, U: ?Sized>(this: Self, f: F) -> RwLockReadGuard<'a, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
         let data = NonNull::from(f(this.inner.get()));
         this.inner.downgrade_to(data)
     }
@@ -350,10 +370,10 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// let w = RwLockWriteGuard::try_downgrade_map(lock.try_write().unwrap(), |o| o.as_ref());
     /// assert!(w.is_err() && lock.try_read().is_err());
     /// ```
-    pub fn try_downgrade_map<U: ?Sized>(
-        this: Self,
-        f: impl FnOnce(&T) -> Option<&U>,
-    ) -> Result<RwLockReadGuard<'a, U>, Self> {
+    pub fn try_downgrade_map<F, U: ?Sized>(this: Self, f: F) -> Result<RwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
         match f(this.inner.get()).map(NonNull::from) {
             Some(data) => Ok(this.inner.downgrade_to(data)),
             None => Err(this),
@@ -385,10 +405,10 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
     /// *RwLockMappedWriteGuard::map(outer, |p| &mut p.1) = 5;
     /// assert_eq!(*lock.try_read().unwrap(), ((0, 5), 0));
     /// ```
-    pub fn map<U: ?Sized>(
-        this: Self,
-        f: impl FnOnce(&mut T) -> &mut U,
-    ) -> RwLockMappedWriteGuard<'a, U> {
+    pub fn map<F, U: ?Sized>(this: Self, f: F) -> RwLockMappedWriteGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
         RwLockMappedWriteGuard {
             inner: this.inner.map(f),
         }
@@ -403,10 +423,10 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
     /// let inner = RwLockWriteGuard::map(lock.try_write().unwrap(), |v| &mut v[0]);
     /// assert!(RwLockMappedWriteGuard::try_map(inner, |v| v.get_mut(9)).is_err());
     /// ```
-    pub fn try_map<U: ?Sized>(
-        this: Self,
-        f: impl FnOnce(&mut T) -> Option<&mut U>,
-    ) -> Result<RwLockMappedWriteGuard<'a, U>, Self> {
+    pub fn try_map<F, U: ?Sized>(this: Self, f: F) -> Result<RwLockMappedWriteGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
         match this.inner.try_map(f) {
             Ok(inner) => Ok(RwLockMappedWriteGuard { inner }),
             Err(inner) => Err(RwLockMappedWriteGuard { inner }),

@@ -375,7 +375,9 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     }
 }
 
-/// Compile-time checks that the types are `Send`/`Sync` exactly as tokio's.
+/// Compile-time checks that the types are `Send`/`Sync` as tokio's (read
+/// guards are `Sync` for `T: Sync`, std's bound, where tokio asks `T: Send +
+/// Sync`: everything tokio accepts is accepted).
 #[allow(dead_code, reason = "compile-time check only")]
 fn _ensure_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}

@@ -43,18 +43,22 @@ impl<T: ?Sized> Drop for Held<T> {
 ///     assert_eq!(*guard, 1);
 /// });
 /// ```
+#[clippy::has_significant_drop]
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct OwnedRwLockReadGuard<T: ?Sized, U: ?Sized = T> {
     held: Held<T>,
     data: NonNull<U>,
-    _shared: PhantomData<Arc<U>>,
+    // Covariant in `U`, as `&U` is; `Send`/`Sync` are implemented by hand.
+    _shared: PhantomData<*const U>,
 }
 
 // SAFETY: the guard owns an `Arc<RwLock<T>>` (moving it needs `T: Send +
 // Sync`, as the `Arc`'s own bound) and gives out `&U` only (`U: Sync`);
 // tokio's bounds.
 unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Sync> Send for OwnedRwLockReadGuard<T, U> {}
-// SAFETY: as above; `&guard` gives out `&U` only.
+// SAFETY: as above; `&guard` gives out `&U` (and `&Arc<RwLock<T>>`, covered
+// by `T: Send + Sync`) only, so `U: Sync` is enough (tokio asks `U: Send +
+// Sync`, stricter than needed).
 unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Sync> Sync for OwnedRwLockReadGuard<T, U> {}
 
 impl<T: ?Sized> OwnedRwLockReadGuard<T> {
@@ -86,7 +90,10 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
     ///     OwnedRwLockReadGuard::map(lock.clone().try_read_owned().unwrap(), |p| &p.1);
     /// assert_eq!(*second, 2);
     /// ```
-    pub fn map<V: ?Sized>(this: Self, f: impl FnOnce(&U) -> &V) -> OwnedRwLockReadGuard<T, V> {
+    pub fn map<F, V: ?Sized>(this: Self, f: F) -> OwnedRwLockReadGuard<T, V>
+    where
+        F: FnOnce(&U) -> &V,
+    {
         let data = NonNull::from(f(&*this));
         OwnedRwLockReadGuard {
             held: this.held,
@@ -105,10 +112,10 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
     /// let g = OwnedRwLockReadGuard::try_map(lock.try_read_owned().unwrap(), |v| v.get(4));
     /// assert!(g.is_err());
     /// ```
-    pub fn try_map<V: ?Sized>(
-        this: Self,
-        f: impl FnOnce(&U) -> Option<&V>,
-    ) -> Result<OwnedRwLockReadGuard<T, V>, Self> {
+    pub fn try_map<F, V: ?Sized>(this: Self, f: F) -> Result<OwnedRwLockReadGuard<T, V>, Self>
+    where
+        F: FnOnce(&U) -> Option<&V>,
+    {
         match f(&*this).map(NonNull::from) {
             Some(data) => Ok(OwnedRwLockReadGuard {
                 held: this.held,
@@ -158,6 +165,7 @@ impl<T: ?Sized, U: ?Sized + fmt::Display> fmt::Display for OwnedRwLockReadGuard<
 ///     drop(reader);
 /// });
 /// ```
+#[clippy::has_significant_drop]
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct OwnedRwLockWriteGuard<T: ?Sized> {
     inner: OwnedExclusive<T, T>,
@@ -185,6 +193,7 @@ pub struct OwnedRwLockWriteGuard<T: ?Sized> {
 /// drop(first);
 /// assert_eq!(*lock.try_read().unwrap(), (3, 0));
 /// ```
+#[clippy::has_significant_drop]
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct OwnedRwLockMappedWriteGuard<T: ?Sized, U: ?Sized = T> {
     inner: OwnedExclusive<T, U>,
@@ -243,16 +252,21 @@ impl<T: ?Sized, U: ?Sized> OwnedExclusive<T, U> {
         }
     }
 
-    /// Keeps one permit for a read guard of `data`, gives the rest back.
+    /// Keeps one permit for a read guard of `data`, gives the rest back,
+    /// once the read guard is whole (see the borrowed `downgrade_to`: a
+    /// waker panicking inside `release` must not make the unwind give the
+    /// permits back twice).
     fn downgrade_to<V: ?Sized>(self, data: NonNull<V>) -> OwnedRwLockReadGuard<T, V> {
         let mut held = self.held;
-        held.lock.release(held.permits - 1);
+        let extra = held.permits - 1;
         held.permits = 1;
-        OwnedRwLockReadGuard {
+        let guard = OwnedRwLockReadGuard {
             held,
             data,
             _shared: PhantomData,
-        }
+        };
+        guard.held.lock.release(extra);
+        guard
     }
 }
 
@@ -294,10 +308,10 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
 
     /// Narrows the guard to a part of the data, keeping the whole lock
     /// write-held (see [`RwLockWriteGuard::map`](super::RwLockWriteGuard::map)).
-    pub fn map<U: ?Sized>(
-        this: Self,
-        f: impl FnOnce(&mut T) -> &mut U,
-    ) -> OwnedRwLockMappedWriteGuard<T, U> {
+    pub fn map<F, U: ?Sized>(this: Self, f: F) -> OwnedRwLockMappedWriteGuard<T, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
         OwnedRwLockMappedWriteGuard {
             inner: this.inner.map(f),
         }
@@ -305,10 +319,13 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
 
     /// [`map`](Self::map) when the closure may decline (`None`): then the
     /// original guard comes back as the `Err`.
-    pub fn try_map<U: ?Sized>(
+    pub fn try_map<F, U: ?Sized>(
         this: Self,
-        f: impl FnOnce(&mut T) -> Option<&mut U>,
-    ) -> Result<OwnedRwLockMappedWriteGuard<T, U>, Self> {
+        f: F,
+    ) -> Result<OwnedRwLockMappedWriteGuard<T, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
         match this.inner.try_map(f) {
             Ok(inner) => Ok(OwnedRwLockMappedWriteGuard { inner }),
             Err(inner) => Err(OwnedRwLockWriteGuard { inner }),
@@ -325,20 +342,23 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     /// assert_eq!(*r, 1);
     /// assert!(lock.try_read().is_ok() && lock.try_write().is_err());
     /// ```
-    pub fn downgrade_map<U: ?Sized>(
-        this: Self,
-        f: impl FnOnce(&T) -> &U,
-    ) -> OwnedRwLockReadGuard<T, U> {
+    pub fn downgrade_map<F, U: ?Sized>(this: Self, f: F) -> OwnedRwLockReadGuard<T, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
         let data = NonNull::from(f(this.inner.get()));
         this.inner.downgrade_to(data)
     }
 
     /// [`downgrade_map`](Self::downgrade_map) when the closure may decline:
     /// then the write guard comes back as the `Err`, still exclusive.
-    pub fn try_downgrade_map<U: ?Sized>(
+    pub fn try_downgrade_map<F, U: ?Sized>(
         this: Self,
-        f: impl FnOnce(&T) -> Option<&U>,
-    ) -> Result<OwnedRwLockReadGuard<T, U>, Self> {
+        f: F,
+    ) -> Result<OwnedRwLockReadGuard<T, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
         match f(this.inner.get()).map(NonNull::from) {
             Some(data) => Ok(this.inner.downgrade_to(data)),
             None => Err(this),
@@ -358,10 +378,10 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
     }
 
     /// Narrows the guard further.
-    pub fn map<V: ?Sized>(
-        this: Self,
-        f: impl FnOnce(&mut U) -> &mut V,
-    ) -> OwnedRwLockMappedWriteGuard<T, V> {
+    pub fn map<F, V: ?Sized>(this: Self, f: F) -> OwnedRwLockMappedWriteGuard<T, V>
+    where
+        F: FnOnce(&mut U) -> &mut V,
+    {
         OwnedRwLockMappedWriteGuard {
             inner: this.inner.map(f),
         }
@@ -369,10 +389,13 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
 
     /// [`map`](Self::map) when the closure may decline (`None`): then the
     /// guard comes back as the `Err`.
-    pub fn try_map<V: ?Sized>(
+    pub fn try_map<F, V: ?Sized>(
         this: Self,
-        f: impl FnOnce(&mut U) -> Option<&mut V>,
-    ) -> Result<OwnedRwLockMappedWriteGuard<T, V>, Self> {
+        f: F,
+    ) -> Result<OwnedRwLockMappedWriteGuard<T, V>, Self>
+    where
+        F: FnOnce(&mut U) -> Option<&mut V>,
+    {
         match this.inner.try_map(f) {
             Ok(inner) => Ok(OwnedRwLockMappedWriteGuard { inner }),
             Err(inner) => Err(OwnedRwLockMappedWriteGuard { inner }),
