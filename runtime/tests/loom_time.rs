@@ -97,7 +97,10 @@ fn loom_sleep_polled_while_it_fires_is_done_or_woken() {
     loom::model(|| {
         let (_driver, shared) = driver();
         let now = shared.clock().now();
-        let mut sleep = crate::time::sleep_until(Instant::from_std(now) + Duration::from_millis(3));
+        let at = Instant::from_std(now) + Duration::from_millis(3);
+        // Fired two ticks past the deadline's tick, whatever a tick is.
+        let past = shared.clock().deadline_tick(at.into_std()) + 2;
+        let mut sleep = crate::time::sleep_until(at);
         let (woken, waker) = counting_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(
@@ -105,7 +108,7 @@ fn loom_sleep_polled_while_it_fires_is_done_or_woken() {
                 .register_with(shared.clone(), now, &mut cx)
                 .is_pending()
         );
-        let firer = fire_on_another_thread(&shared, 5);
+        let firer = fire_on_another_thread(&shared, past);
         let first = sleep.poll_deadline(&mut cx);
         firer.join().unwrap();
         if first.is_pending() {
@@ -123,7 +126,10 @@ fn loom_sleep_dropped_while_it_fires() {
     loom::model(|| {
         let (_driver, shared) = driver();
         let now = shared.clock().now();
-        let mut sleep = crate::time::sleep_until(Instant::from_std(now) + Duration::from_millis(3));
+        let at = Instant::from_std(now) + Duration::from_millis(3);
+        // Fired two ticks past the deadline's tick, whatever a tick is.
+        let past = shared.clock().deadline_tick(at.into_std()) + 2;
+        let mut sleep = crate::time::sleep_until(at);
         let (woken, waker) = counting_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(
@@ -131,7 +137,7 @@ fn loom_sleep_dropped_while_it_fires() {
                 .register_with(shared.clone(), now, &mut cx)
                 .is_pending()
         );
-        let firer = fire_on_another_thread(&shared, 5);
+        let firer = fire_on_another_thread(&shared, past);
         drop(sleep);
         firer.join().unwrap();
         assert!(woken.get() <= 1);
