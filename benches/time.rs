@@ -30,7 +30,7 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 
 mod common;
 use common::{each_runtime, flavor, keen_rt, smol, time_in_task};
@@ -122,7 +122,7 @@ fn timeouts_100k(c: &mut Criterion) {
     }
     for multi in [false, true] {
         let rt = keen_rt(multi);
-        group.bench_function(BenchmarkId::new("floor", flavor(multi)), |b| {
+        group.bench_function(format!("floor/{}", flavor(multi)), |b| {
             b.iter(|| {
                 rt.block_on(rt.spawn(async {
                     let mut all: Vec<_> = (0..BATCH)
