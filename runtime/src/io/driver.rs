@@ -169,7 +169,7 @@ impl Driver for IoDriver {
                 // A timer armed for later would end this wait for nothing.
                 #[cfg(target_os = "linux")]
                 if let Some(timer) = &mut self.timer {
-                    if timer.disarm(Instant::now()).is_err() {
+                    if timer.disarm().is_err() {
                         self.timer = None;
                     }
                 }
