@@ -6,11 +6,13 @@
 //!
 //! `cargo run --release --example instr_probe -- WORKLOAD FLAVOUR N`, with
 //! WORKLOAD one of `floor`, `spawn_ready`, `spawn_yield`, `timeout_cancel`,
-//! `mutex`, `semaphore`, `timeouts_batch`, `notify`; FLAVOUR `ct` or `mt`. Each runs inside one task
-//! (where applications spawn), as the criterion benches do, or with a
-//! fourth argument `block_on` in the body of `Runtime::block_on` itself
-//! (the call-site benches' `@block_on`), or `thread` (spawn_ready from a
-//! plain thread through a `Handle`).
+//! `timeout_ready`, `mutex`, `semaphore`, `timeouts_batch`, `notify`;
+//! FLAVOUR `ct` or `mt`. Each runs inside one task (where applications
+//! spawn), as the criterion benches do, or with a fourth argument
+//! `block_on` in the body of `Runtime::block_on` itself (the call-site
+//! benches' `@block_on`), or `thread` (`spawn_ready` or `timeout_cancel`
+//! from a plain thread through a `Handle`, as `…@thread`; `spawn_ready`
+//! there needs `mt`, nothing drives a current-thread runtime meanwhile).
 
 use std::future::Future;
 use std::hint::black_box;
@@ -53,6 +55,13 @@ async fn workload(name: &str, n: u64) {
             for _ in 0..n {
                 let r = keen::time::timeout(Duration::from_secs(60), keen::task::yield_now()).await;
                 r.unwrap();
+            }
+        }
+        // A timeout around a body ready in its first poll: no timer.
+        "timeout_ready" => {
+            for i in 0..n {
+                let r = keen::time::timeout(Duration::from_secs(60), async { black_box(i) }).await;
+                black_box(r.unwrap());
             }
         }
         "mutex" => {
@@ -133,10 +142,25 @@ fn main() {
         // call-site benches' `@thread`; multi-thread only: a current-thread
         // runtime would need a second thread to drive it).
         "thread" => {
-            assert_eq!(name, "spawn_ready", "the thread site runs spawn_ready only");
             let handle = rt.handle().clone();
-            for i in 0..n {
-                black_box(common::park_on(handle.spawn(async move { black_box(i) })).unwrap());
+            match name.as_str() {
+                "spawn_ready" => {
+                    for i in 0..n {
+                        let task = handle.spawn(async move { black_box(i) });
+                        black_box(common::park_on(task).unwrap());
+                    }
+                }
+                "timeout_cancel" => {
+                    let _in = handle.enter();
+                    for _ in 0..n {
+                        let t = keen::time::timeout(
+                            Duration::from_secs(60),
+                            keen::task::yield_now(),
+                        );
+                        black_box(common::park_on(t).unwrap());
+                    }
+                }
+                other => panic!("the thread site runs spawn_ready or timeout_cancel, not {other}"),
             }
         }
         other => panic!("unknown site {other}: task or block_on"),
