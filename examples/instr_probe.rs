@@ -6,7 +6,7 @@
 //!
 //! `cargo run --release --example instr_probe -- WORKLOAD FLAVOUR N`, with
 //! WORKLOAD one of `floor`, `spawn_ready`, `spawn_yield`, `timeout_cancel`,
-//! `timeout_ready`, `mutex`, `semaphore`, `timeouts_batch`, `notify`;
+//! `timeout_ready`, `spawn_many` (one 10,000-child batch per iteration), `mutex`, `semaphore`, `timeouts_batch`, `notify`;
 //! FLAVOUR `ct` or `mt`. Each runs inside one task (where applications
 //! spawn), as the criterion benches do, or with a fourth argument
 //! `block_on` in the body of `Runtime::block_on` itself (the call-site
@@ -55,6 +55,18 @@ async fn workload(name: &str, n: u64) {
             for _ in 0..n {
                 let r = keen::time::timeout(Duration::from_secs(60), keen::task::yield_now()).await;
                 r.unwrap();
+            }
+        }
+        // One batch of `spawn_many@…`: 10,000 children that yield once,
+        // spawned, then awaited in order.
+        "spawn_many" => {
+            for _ in 0..n {
+                let handles: Vec<_> = (0..10_000)
+                    .map(|_| keen::spawn(keen::task::yield_now()))
+                    .collect();
+                for h in handles {
+                    h.await.unwrap();
+                }
             }
         }
         // A timeout around a body ready in its first poll: no timer.
@@ -153,10 +165,8 @@ fn main() {
                 "timeout_cancel" => {
                     let _in = handle.enter();
                     for _ in 0..n {
-                        let t = keen::time::timeout(
-                            Duration::from_secs(60),
-                            keen::task::yield_now(),
-                        );
+                        let t =
+                            keen::time::timeout(Duration::from_secs(60), keen::task::yield_now());
                         black_box(common::park_on(t).unwrap());
                     }
                 }

@@ -681,3 +681,88 @@ fn block_on_and_the_workers_share_handed_over_tasks_each_runs_once() {
         }
     }
 }
+
+/// A future that counts its polls in `polls`.
+fn counting<F: std::future::Future>(
+    polls: Arc<std::sync::atomic::AtomicUsize>,
+    future: F,
+) -> impl std::future::Future<Output = F::Output> {
+    let mut future = Box::pin(future);
+    std::future::poll_fn(move |cx| {
+        polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        future.as_mut().poll(cx)
+    })
+}
+
+/// Spawns `n` children that yield once and awaits them in order.
+async fn await_children_in_order(n: usize) {
+    let children: Vec<_> = (0..n)
+        .map(|_| keen::spawn(keen::task::yield_now()))
+        .collect();
+    for child in children {
+        child.await.unwrap();
+    }
+}
+
+/// A task awaiting its children in order is woken by the first to end and
+/// queued behind the rest, not run before each of them in turn (the wake
+/// of a completing task's join waker goes to the back of the queue, not to
+/// the LIFO slot): on one worker, 1,000 children cost the parent two polls,
+/// where "run next" cost it one per child. Current-thread queues it behind
+/// them too.
+#[test]
+fn a_parent_awaiting_many_children_is_polled_behind_them_not_once_each() {
+    let builders: [fn() -> keen::runtime::Builder; 2] =
+        [keen::runtime::Builder::new_current_thread, || {
+            let mut b = keen::runtime::Builder::new_multi_thread();
+            b.worker_threads(1);
+            b
+        }];
+    for (flavour, builder) in builders.into_iter().enumerate() {
+        let rt = builder().build().unwrap();
+        let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        // Queued, not eager: the parent and its children all live on the
+        // one thread that runs tasks (the worker, or the current thread).
+        let parent = counting(polls.clone(), await_children_in_order(1_000));
+        rt.block_on(async { keen::spawn_lazy(parent).await })
+            .unwrap();
+        let polls = polls.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            polls <= 3,
+            "flavour {flavour}: the parent was polled {polls} times for 1,000 children"
+        );
+    }
+}
+
+/// A multi-thread `block_on` root awaiting many eager children in order,
+/// while the only worker is blocked by user code so that this thread runs
+/// every child (`BlockOn::help`): the children run in batches, and a wake
+/// of the root does not cut a batch short, so the root is polled about
+/// once per `event_interval` (61) children rather than once per child.
+#[test]
+fn a_block_on_root_awaiting_many_children_is_polled_once_per_batch() {
+    let rt = keen::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    rt.block_on(counting(polls.clone(), async {
+        let (started, worker_busy) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let blocker = keen::spawn_lazy(async move {
+            started.send(()).unwrap();
+            let _ = released.recv();
+        });
+        worker_busy.recv().unwrap();
+        await_children_in_order(1_000).await;
+        drop(release);
+        blocker.await.unwrap();
+    }));
+    let polls = polls.load(std::sync::atomic::Ordering::Relaxed);
+    // 1,000 / 61 batches, the first poll, the blocker's wake, and slack
+    // for the root being woken while its thread parks.
+    assert!(
+        polls <= 40,
+        "the root was polled {polls} times for 1,000 children"
+    );
+}

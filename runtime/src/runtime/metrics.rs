@@ -18,7 +18,9 @@ pub struct RuntimeMetrics {
     pub steals: u64,
     /// Times a worker parked for lack of work.
     pub parks: u64,
-    /// Tasks queued or promoted that have not finished.
+    /// Tasks queued or promoted that have not finished. A task leaves the
+    /// count before its join handle can see it finish, so once a handle
+    /// resolved its task is not counted here.
     pub live_tasks: usize,
     /// Threads in the blocking pool right now.
     pub blocking_threads: usize,

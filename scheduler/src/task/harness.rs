@@ -245,6 +245,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         // them ours, drop them once the task is complete.
         // SAFETY: RUNNING is held (see the field rules in `core.rs`).
         let locals = unsafe { mem::take(&mut *self.header().locals.get()) };
+        // Out of the owned-task list before anyone can see it complete: a
+        // join handle that resolved never leaves its task counted live.
+        let released = self
+            .scheduler()
+            .and_then(|s| s.release(self.header_ptr()))
+            .map(mem::ManuallyDrop::new);
         let prev = self.state().transition_to_complete();
         if !prev.is_join_interested() {
             // Nobody can ever read the output: it is ours to drop.
@@ -254,15 +260,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 // SAFETY: JOIN_WAKER was set when COMPLETE was: the handle
                 // no longer writes the slot, and it was filled before the bit.
                 if let Some(waker) = unsafe { &*w } {
-                    waker.wake_by_ref();
+                    // Behind the queue, not next: see `Placement::Yielded`.
+                    super::waker::wake_by_ref_placed(waker, Placement::Yielded);
                 }
             });
         }
         self.drop_locals(locals);
-        let released = self
-            .scheduler()
-            .and_then(|s| s.release(self.header_ptr()))
-            .map(mem::ManuallyDrop::new);
         let refs = 1 + released.is_some() as usize;
         if self.state().ref_dec_by(refs) {
             // SAFETY: that was the last reference.

@@ -77,9 +77,13 @@ pub(crate) enum Placement {
     /// itself during its eager poll (its spawner keeps running) or a task
     /// spawned lazily (they start in spawn order).
     Back,
-    /// The back of the queue, after the task's own poll on this worker,
-    /// which picks its next task right away: a sibling is woken only if
-    /// something else is queued here too.
+    /// The back of the queue, during a poll on this worker that ends right
+    /// after (so the worker picks its next task at once): a sibling is
+    /// woken only if something else is queued here too. A task that woke
+    /// itself in its own poll (a yield), and the task awaiting the join
+    /// handle of a task completing here: queued behind the work already
+    /// waiting, it is not polled once per child when it awaits many
+    /// children in turn (it reads them all in one poll instead).
     Yielded,
 }
 

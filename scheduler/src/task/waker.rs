@@ -69,6 +69,26 @@ unsafe fn wake_by_ref(ptr: *const ()) {
     }
 }
 
+/// Wakes `waker` as [`Waker::wake_by_ref`] does, except that a keen task
+/// waker queues its task with `placement` instead of [`Placement::Woken`]:
+/// for wakes whose caller knows better than "run next" (a completing task
+/// waking the task that awaits its join handle).
+pub(crate) fn wake_by_ref_placed(waker: &Waker, placement: Placement) {
+    if !std::ptr::eq(waker.vtable(), &VTABLE) {
+        waker.wake_by_ref();
+        return;
+    }
+    let ptr = waker.data();
+    // SAFETY: the vtable is this file's, so the data pointer is a task
+    // pointer on which `waker` owns a reference, live while it is borrowed.
+    let header = unsafe { header(ptr) };
+    match header.state.transition_to_notified_by_ref() {
+        // SAFETY: as in `wake_by_ref`.
+        ToNotified::Submit => unsafe { (header.vtable.schedule)(task(ptr), placement) },
+        ToNotified::Dealloc | ToNotified::DoNothing => {}
+    }
+}
+
 unsafe fn drop_waker(ptr: *const ()) {
     // SAFETY: the waker's reference keeps the header live until dropped here.
     let header = unsafe { header(ptr) };

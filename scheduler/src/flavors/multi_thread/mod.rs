@@ -114,9 +114,9 @@ impl BlockOn {
 impl BlockOn {
     /// While the root future is pending, runs the tasks `block_on` threads
     /// handed over (`Shared::from_block_on`: tasks whose eager first step
-    /// ran on such a thread) here, one at a time, until the root is woken
+    /// ran on such a thread) here, in batches, until the root is woken
     /// (`true`: its token is taken, poll it again) or none is waiting
-    /// (`false`: park). The workers were notified for those tasks when
+    /// (`false`: park; a token set meanwhile ends that park at once). The workers were notified for those tasks when
     /// they were handed over, so helping never keeps work from them; it
     /// saves the round trip through a sleeping worker for the common
     /// `block_on` shape of spawning a task and awaiting it (a task that
@@ -127,18 +127,25 @@ impl BlockOn {
             if root.take_token() {
                 return true;
             }
-            if shared.is_shutdown() {
-                return false;
-            }
-            let task = loop {
-                match shared.from_block_on.steal() {
-                    Steal::Success(task) => break task,
-                    Steal::Empty => return false,
-                    Steal::Retry => {}
+            // A batch of `event_interval` tasks: the root being woken does
+            // not cut it short (as on current-thread). A root awaiting
+            // many children in turn, each of which wakes it as it ends,
+            // then reads a batch of them per poll instead of being polled
+            // once per child.
+            for _ in 0..shared.common.config.event_interval {
+                if shared.is_shutdown() {
+                    return false;
                 }
-            };
-            shared.common.metrics.inc(Writer::Remote, |s| &s.polls);
-            task.run();
+                let task = loop {
+                    match shared.from_block_on.steal() {
+                        Steal::Success(task) => break task,
+                        Steal::Empty => return false,
+                        Steal::Retry => {}
+                    }
+                };
+                shared.common.metrics.inc(Writer::Remote, |s| &s.polls);
+                task.run();
+            }
         }
     }
 }
