@@ -38,6 +38,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::ptr;
 use std::sync::Arc;
@@ -50,9 +51,10 @@ use pin_project_lite::pin_project;
 use super::CancelReason;
 use super::inner::{DEADLINE_OUTSIDE, Deadline, ScopeInner};
 use super::run::{clear, current_inner, deliver, drop_body, finish, poll_body, poll_scoped};
-use crate::time::current;
+use crate::context;
 use crate::time::driver::TimeShared;
 use crate::time::{Instant, Sleep};
+use crate::time::{clock, current};
 
 /// Low bit of a scope-slot pointer that marks a [`LazyCell`] (both it and
 /// `ScopeInner` are at least 8-byte aligned, so real pointers have it clear).
@@ -71,7 +73,7 @@ pin_project! {
     impl<F> PinnedDrop for LazyRun<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Scope::Real { inner, entered: true } = &this.cell.scope {
+            if let Scope::Real { inner, entered: true } = &*this.cell.scope {
                 drop_body(inner, this.body);
             }
         }
@@ -82,7 +84,33 @@ pin_project! {
 struct LazyCell {
     /// As given; a relative deadline is fixed at the first poll.
     deadline: Deadline,
-    scope: Scope,
+    /// Dropped by hand (`Drop` below), so that a cell whose state holds
+    /// nothing — fresh, or deferred and never pending, as around every
+    /// body ready at once — drops with one inlined check instead of a call
+    /// into the state's drop glue.
+    scope: ManuallyDrop<Scope>,
+}
+
+impl Drop for LazyCell {
+    #[inline]
+    fn drop(&mut self) {
+        if !matches!(
+            *self.scope,
+            Scope::Fresh | Scope::Deferred { sleep: None, .. }
+        ) {
+            self.drop_scope();
+        }
+    }
+}
+
+impl LazyCell {
+    /// Drops the state: its timer or its scope.
+    #[inline(never)]
+    fn drop_scope(&mut self) {
+        // SAFETY: called only from `drop`, once; the cell (so `scope`) is
+        // never used again after it.
+        unsafe { ManuallyDrop::drop(&mut self.scope) }
+    }
 }
 
 enum Scope {
@@ -129,7 +157,7 @@ impl<F> LazyRun<F> {
         LazyRun {
             cell: LazyCell {
                 deadline,
-                scope: Scope::Fresh,
+                scope: ManuallyDrop::new(Scope::Fresh),
             },
             body: Some(body),
         }
@@ -142,10 +170,10 @@ impl<F: Future> Future for LazyRun<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let cell = this.cell;
-        if let Scope::Fresh = cell.scope {
+        if let Scope::Fresh = *cell.scope {
             cell.start();
         }
-        match &mut cell.scope {
+        match &mut *cell.scope {
             Scope::Real { inner, entered } => poll_scoped(inner, entered, this.body, cx),
             _ => poll_lazy(cell, this.body, cx),
         }
@@ -155,21 +183,60 @@ impl<F: Future> Future for LazyRun<F> {
 impl LazyCell {
     /// First poll: real at once inside another scope, lazy otherwise.
     #[track_caller]
+    #[inline]
     fn start(&mut self) {
         if !current_inner().is_null() {
-            self.scope = Scope::Real {
-                inner: Arc::new(ScopeInner::new(self.deadline)),
-                entered: false,
-            };
+            self.start_real();
             return;
         }
+        // The common case, decided without finding the runtime's clock: a
+        // relative deadline while no clock in the process is paused (so
+        // neither is this runtime's) is deferred; all that needs checking
+        // is that a runtime is current, as the slow path below would.
+        if let Deadline::After(after) = self.deadline
+            && !after.is_zero()
+            && !clock::any_paused()
+        {
+            if context::current_scheduler_id().is_none() {
+                current::no_runtime(DEADLINE_OUTSIDE)
+            }
+            self.set_started(Scope::Deferred { after, sleep: None });
+            return;
+        }
+        self.start_slow();
+    }
+
+    /// Replaces the `Fresh` state (which has nothing to drop, so no drop
+    /// glue is run for it) with `scope`.
+    #[inline]
+    fn set_started(&mut self, scope: Scope) {
+        let fresh = std::mem::replace(&mut *self.scope, scope);
+        debug_assert!(matches!(fresh, Scope::Fresh), "started twice");
+        std::mem::forget(fresh);
+    }
+
+    /// [`start`](Self::start) inside another scope: a real scope at once.
+    #[cold]
+    #[inline(never)]
+    fn start_real(&mut self) {
+        self.set_started(Scope::Real {
+            inner: Arc::new(ScopeInner::new(self.deadline)),
+            entered: false,
+        });
+    }
+
+    /// [`start`](Self::start) with a paused clock somewhere, or an absolute
+    /// or zero deadline: ask the runtime's clock.
+    #[track_caller]
+    #[inline(never)]
+    fn start_slow(&mut self) {
         let paused = current::with(|t| t.map(|time| time.clock().is_paused()))
             .unwrap_or_else(|| current::no_runtime(DEADLINE_OUTSIDE));
         if let Deadline::After(after) = self.deadline
             && !after.is_zero()
             && !paused
         {
-            self.scope = Scope::Deferred { after, sleep: None };
+            self.set_started(Scope::Deferred { after, sleep: None });
             return;
         }
         let now = current::with(|t| t.map(|time| time.clock().now()))
@@ -179,11 +246,11 @@ impl LazyCell {
             Deadline::At(at) => at,
             Deadline::None => unreachable!("a lazy scope always has a deadline"),
         };
-        self.scope = Scope::Lazy {
+        self.set_started(Scope::Lazy {
             sleep: crate::time::sleep_until(at),
             expired: at.into_std() <= now,
             start: Some(now),
-        };
+        });
     }
 }
 
@@ -205,7 +272,7 @@ fn poll_lazy<F: Future>(
         poll_body(body.as_mut(), cx)
     };
     // The body may have materialised the cell through the slot.
-    match (&mut cell.scope, polled) {
+    match (&mut *cell.scope, polled) {
         (Scope::Real { inner, .. }, Poll::Ready(out)) => {
             finish(inner, body);
             Poll::Ready(Ok(out))
@@ -286,7 +353,7 @@ pub(super) unsafe fn materialize(slot: *const ()) -> *const ScopeInner {
     // into the cell while its body runs (it derived `slot` from its `&mut`),
     // so this is the only live access; nothing below re-enters the cell.
     let cell = unsafe { &mut *cell.cast_mut() };
-    let at = match &cell.scope {
+    let at = match &*cell.scope {
         Scope::Lazy { sleep, .. } => Some(sleep.deadline()),
         Scope::Deferred {
             sleep: Some(sleep), ..
@@ -304,7 +371,7 @@ pub(super) unsafe fn materialize(slot: *const ()) -> *const ScopeInner {
         // already past cancels at once, as at any entry.
         inner.enter(None);
         let lazy = std::mem::replace(
-            &mut cell.scope,
+            &mut *cell.scope,
             Scope::Real {
                 inner,
                 entered: true,
@@ -314,7 +381,7 @@ pub(super) unsafe fn materialize(slot: *const ()) -> *const ScopeInner {
         // consistent again.
         drop(lazy);
     }
-    match &cell.scope {
+    match &*cell.scope {
         Scope::Real { inner, .. } => Arc::as_ptr(inner),
         Scope::Fresh | Scope::Lazy { .. } | Scope::Deferred { .. } => {
             unreachable!("lazy cells are tagged once started")
@@ -324,7 +391,7 @@ pub(super) unsafe fn materialize(slot: *const ()) -> *const ScopeInner {
 
 impl<F> fmt::Debug for LazyRun<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mode = match &self.cell.scope {
+        let mode = match &*self.cell.scope {
             Scope::Fresh => "fresh",
             Scope::Lazy { .. } => "lazy",
             Scope::Deferred { .. } => "deferred",

@@ -212,6 +212,7 @@ fn enter_scope(inner: &Arc<ScopeInner>) -> PollSlotGuard {
 
 /// The scope innermost on this thread right now, or null. A lazy scope in
 /// the slot is materialised first: whoever asks is about to link to it.
+#[inline]
 pub(super) fn current_inner() -> *const ScopeInner {
     let ptr = poll_slot();
     if lazy::is_lazy(ptr) {
