@@ -35,6 +35,15 @@
 //! a paused clock, where a body's first poll can move time (`advance`),
 //! the clock is read at the first poll as before, so paused tests see the
 //! same instants as a real scope.
+//!
+//! The first poll of the common case (a relative, non-zero deadline, no
+//! scope around it) does not even find the runtime's clock to learn that it
+//! is not paused: while no clock in the process is paused (a count kept by
+//! `time/clock.rs`) it only checks that a runtime is current (one
+//! thread-local word), so it panics outside one exactly as the full check
+//! would. With any clock paused somewhere it asks its own runtime's clock.
+//! A timeout around a ready body costs 60 instructions (`.ci/callgrind
+//! timeout_ready`; 144 before this path).
 
 use std::fmt;
 use std::future::Future;
@@ -50,7 +59,10 @@ use pin_project_lite::pin_project;
 
 use super::CancelReason;
 use super::inner::{DEADLINE_OUTSIDE, Deadline, ScopeInner};
-use super::run::{clear, current_inner, deliver, drop_body, finish, poll_body, poll_scoped};
+use super::run::{
+    POLLED_AFTER_COMPLETION, clear, current_inner, deliver, drop_body, finish, poll_body,
+    poll_scoped,
+};
 use crate::context;
 use crate::time::driver::TimeShared;
 use crate::time::{Instant, Sleep};
@@ -92,13 +104,19 @@ struct LazyCell {
 impl Drop for LazyCell {
     #[inline]
     fn drop(&mut self) {
-        if !matches!(*self.scope, Scope::Fresh { .. } | Scope::Deferred { .. }) {
+        if self.holds_state() {
             self.drop_scope();
         }
     }
 }
 
 impl LazyCell {
+    /// Whether the state holds something to drop (a timer or a scope).
+    #[inline]
+    fn holds_state(&self) -> bool {
+        !matches!(*self.scope, Scope::Fresh { .. } | Scope::Deferred { .. })
+    }
+
     /// Drops the state: its timer or its scope.
     #[inline(never)]
     fn drop_scope(&mut self) {
@@ -185,6 +203,10 @@ impl<F: Future> Future for LazyRun<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let cell = this.cell;
+        // Checked first, so that a poll after completion fails the same way
+        // in every state (a finished `Deferred` run would otherwise redo its
+        // first-poll checks before finding out).
+        assert!(this.body.is_some(), "{POLLED_AFTER_COMPLETION}");
         match &*cell.scope {
             Scope::Real { .. } => {}
             Scope::Lazy { .. } => return poll_lazy(cell, this.body, cx),
@@ -293,13 +315,16 @@ fn poll_lazy<F: Future>(
         let _scope = PollSlotGuard::set(tagged.cast_const().cast());
         poll_body(body.as_mut(), cx)
     };
+    // The body may have materialised the cell through the slot.
+    if matches!(*cell.scope, Scope::Real { .. }) {
+        return after_body(cell, body, polled, cx);
+    }
     match polled {
-        // The body may have materialised the cell through the slot.
-        Poll::Ready(out) if !matches!(*cell.scope, Scope::Real { .. }) => {
+        Poll::Ready(out) => {
             clear(body);
             Poll::Ready(Ok(out))
         }
-        polled => after_body(cell, body, polled, cx),
+        Poll::Pending => after_body(cell, body, Poll::Pending, cx),
     }
 }
 
