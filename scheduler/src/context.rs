@@ -143,14 +143,6 @@ impl PollSlotGuard {
         let prev = with(|c| c.slot.replace(value)).unwrap_or(ptr::null());
         PollSlotGuard { prev }
     }
-
-    /// The slot's value before this guard set it (what [`poll_slot`] read
-    /// just before), so a caller that installs its own value first need
-    /// not read the slot separately.
-    #[inline]
-    pub fn prev(&self) -> *const () {
-        self.prev
-    }
 }
 
 impl Drop for PollSlotGuard {
