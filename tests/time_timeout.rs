@@ -353,3 +353,41 @@ fn a_timeout_waiting_outside_the_runtime_elapses_at_shutdown() {
         }
     }
 }
+
+/// A paused clock anywhere in the process sends real-clock timeouts down
+/// the path that asks their own runtime's clock: with a paused runtime
+/// alive, a real one still defers its deadline to the end of the body's
+/// first poll and fires on real time.
+#[test]
+fn a_real_clock_timeout_beside_a_paused_runtime() {
+    each(&ALL, |cfg| {
+        let paused = cfg.build_paused();
+        let rt = cfg.build();
+        run_in_task(&rt, async {
+            assert_eq!(timeout(HOUR, async { 7 }).await, Ok(7));
+            let mut first_poll_end = None;
+            let body = std::future::poll_fn(|_| {
+                if first_poll_end.is_none() {
+                    std::thread::sleep(30 * MS);
+                    first_poll_end = Some(std::time::Instant::now());
+                }
+                std::task::Poll::<()>::Pending
+            });
+            assert!(timeout(20 * MS, body).await.is_err());
+            let end = first_poll_end.expect("polled once");
+            assert!(end.elapsed() >= 20 * MS, "{:?}", end.elapsed());
+        });
+        assert_eq!(rt.metrics().timers, 0);
+        // The paused runtime's own timeouts still count from the start of
+        // the first poll, on its clock.
+        run_in_task(&paused, async {
+            let start = Instant::now();
+            let body = async {
+                advance(10 * MS).await;
+                pending::<()>().await
+            };
+            assert!(timeout(5 * MS, body).await.is_err());
+            assert_eq!(start.elapsed(), 10 * MS);
+        });
+    });
+}

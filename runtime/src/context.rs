@@ -4,7 +4,7 @@
 //! | field | set by | read by |
 //! |---|---|---|
 //! | `handle` | `block_on`, every worker and blocking-pool thread, [`Handle::enter`] | [`Handle::current`], the free `keen::spawn`, time code (`time/current.rs`) |
-//! | `scheduler_id` | kept in step with `handle` | the spawn hot path (one word, no borrow) |
+//! | `SCHEDULER_ID` | kept in step with `handle` | the spawn and timeout hot paths (one word, no borrow) |
 //! | `blocking_pool` | each blocking-pool thread, once | the pool (is this thread one of mine?) |
 //!
 //! It answers "which runtime is this thread in", never "which task is
@@ -16,9 +16,6 @@ use crate::runtime::Handle;
 
 struct Context {
     handle: RefCell<Option<Handle>>,
-    /// The scheduler id of `handle` (0: none), kept beside it so the spawn
-    /// hot path reads one word instead of borrowing the handle.
-    scheduler_id: Cell<usize>,
     /// The id of the blocking pool this thread belongs to, if any.
     blocking_pool: Cell<Option<u64>>,
 }
@@ -27,10 +24,25 @@ thread_local! {
     static CONTEXT: Context = const {
         Context {
             handle: RefCell::new(None),
-            scheduler_id: Cell::new(0),
             blocking_pool: Cell::new(None),
         }
     };
+
+    /// The scheduler id of `CONTEXT`'s handle (0: none, or `CONTEXT` is
+    /// gone), kept beside it so hot paths read one word instead of
+    /// borrowing the handle. A thread-local of its own because it has no
+    /// destructor: reading it is a plain load, with no check of whether it
+    /// was initialised or torn down (`CONTEXT`, which holds a `Handle`, has
+    /// both).
+    static SCHEDULER_ID: Cell<usize> = const { Cell::new(0) };
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        // `CONTEXT` is being torn down (reads of it fail from now on): so is
+        // the id, before the handle is dropped.
+        SCHEDULER_ID.set(0);
+    }
 }
 
 /// Stores `handle` as current, keeping `scheduler_id` in step; returns the
@@ -39,7 +51,7 @@ fn replace_current(handle: Option<Handle>) -> Option<Handle> {
     let id = handle.as_ref().map_or(0, |h| h.scheduler().scheduler_id());
     CONTEXT
         .try_with(|c| {
-            c.scheduler_id.set(id);
+            SCHEDULER_ID.set(id);
             c.handle.replace(handle)
         })
         .ok()
@@ -70,10 +82,7 @@ pub(crate) fn with_handle<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
 /// cloning its handle.
 #[inline]
 pub(crate) fn current_scheduler_id() -> Option<usize> {
-    CONTEXT
-        .try_with(|c| c.scheduler_id.get())
-        .ok()
-        .filter(|&id| id != 0)
+    Some(SCHEDULER_ID.get()).filter(|&id| id != 0)
 }
 
 /// Makes `handle` current on this thread for the guard's lifetime.

@@ -4,7 +4,8 @@
 //!
 //! | field | owner | what it holds |
 //! |---|---|---|
-//! | `task` | this file | the task being polled here: its id, its task-locals, and the poll slot |
+//! | `task` | this file | the task being polled here: its id and its task-locals |
+//! | `slot` | this file | the poll slot (below) |
 //! | `eager` | `eager.rs` | eager-spawn nesting depth here, and eager polls since the scheduler last counted its tick |
 //! | `scheduler` | `flavors/mod.rs` | which scheduler this thread is running, if any |
 //! | `counted`, `worker` | `activity.rs` | the activity this thread is counted busy in; the one whose worker it is |
@@ -39,6 +40,9 @@ use crate::task::Id;
 /// This crate's per-thread state; see the module docs for who owns what.
 pub(crate) struct Context {
     pub(crate) task: Cell<Current>,
+    /// The poll slot (see the module docs): its own cell, so setting it
+    /// for part of a poll moves one word, not the whole `Current`.
+    pub(crate) slot: Cell<*const ()>,
     pub(crate) eager: Cell<EagerCount>,
     pub(crate) scheduler: Cell<Option<OnThread>>,
     pub(crate) counted: Cell<*const Activity>,
@@ -50,6 +54,7 @@ thread_local! {
     static CONTEXT: Context = const {
         Context {
             task: Cell::new(Current::NONE),
+            slot: Cell::new(ptr::null()),
             eager: Cell::new(EagerCount::ZERO),
             scheduler: Cell::new(None),
             counted: Cell::new(ptr::null()),
@@ -72,55 +77,54 @@ pub(crate) struct Current {
     pub(crate) id: Option<Id>,
     /// The polled task's locals; null outside any task or `block_on`.
     pub(crate) locals: *const UnsafeCell<Locals>,
-    /// The poll slot (see the module docs); null at the start of a poll.
-    pub(crate) slot: *const (),
 }
 
 impl Current {
     const NONE: Current = Current {
         id: None,
         locals: ptr::null(),
-        slot: ptr::null(),
     };
 
-    /// A task poll's context: its id and locals, an empty slot.
+    /// A task poll's context: its id and locals.
     pub(crate) fn task(id: Option<Id>, locals: *const UnsafeCell<Locals>) -> Current {
-        Current {
-            id,
-            locals,
-            slot: ptr::null(),
-        }
+        Current { id, locals }
     }
 }
 
-/// Restores the previous current-task context when dropped.
+/// Restores the previous current-task context and poll slot when dropped.
 pub(crate) struct CurrentGuard {
     prev: Current,
+    prev_slot: *const (),
 }
 
 impl CurrentGuard {
-    /// Installs `current` until the guard drops.
+    /// Installs `current`, with an empty poll slot, until the guard drops.
     #[inline]
     pub(crate) fn enter(current: Current) -> CurrentGuard {
-        let prev = CONTEXT.with(|c| c.task.replace(current));
-        CurrentGuard { prev }
+        let (prev, prev_slot) =
+            CONTEXT.with(|c| (c.task.replace(current), c.slot.replace(ptr::null())));
+        CurrentGuard { prev, prev_slot }
     }
 }
 
 impl Drop for CurrentGuard {
     #[inline]
     fn drop(&mut self) {
-        let prev = self.prev;
+        let (prev, prev_slot) = (self.prev, self.prev_slot);
         // `with`, not `CONTEXT.with`: a task dropped during thread teardown
         // must not abort.
-        with(|c| c.task.set(prev));
+        with(|c| {
+            c.task.set(prev);
+            c.slot.set(prev_slot);
+        });
     }
 }
 
 /// The poll slot's value on this thread (null unless set during this
 /// poll); see the module docs.
+#[inline]
 pub fn poll_slot() -> *const () {
-    with(|c| c.task.get().slot).unwrap_or(ptr::null())
+    with(|c| c.slot.get()).unwrap_or(ptr::null())
 }
 
 /// Sets the poll slot until dropped, then puts the previous value back.
@@ -134,27 +138,18 @@ pub struct PollSlotGuard {
 
 impl PollSlotGuard {
     /// Makes `value` the poll slot's value on this thread.
+    #[inline]
     pub fn set(value: *const ()) -> PollSlotGuard {
-        let prev = with(|c| {
-            let mut current = c.task.get();
-            let prev = current.slot;
-            current.slot = value;
-            c.task.set(current);
-            prev
-        })
-        .unwrap_or(ptr::null());
+        let prev = with(|c| c.slot.replace(value)).unwrap_or(ptr::null());
         PollSlotGuard { prev }
     }
 }
 
 impl Drop for PollSlotGuard {
+    #[inline]
     fn drop(&mut self) {
         let prev = self.prev;
-        with(|c| {
-            let mut current = c.task.get();
-            current.slot = prev;
-            c.task.set(current);
-        });
+        with(|c| c.slot.set(prev));
     }
 }
 

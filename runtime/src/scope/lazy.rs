@@ -35,24 +35,38 @@
 //! a paused clock, where a body's first poll can move time (`advance`),
 //! the clock is read at the first poll as before, so paused tests see the
 //! same instants as a real scope.
+//!
+//! The first poll of the common case (a relative, non-zero deadline, no
+//! scope around it) does not even find the runtime's clock to learn that it
+//! is not paused: while no clock in the process is paused (a count kept by
+//! `time/clock.rs`) it only checks that a runtime is current (one
+//! thread-local word), so it panics outside one exactly as the full check
+//! would. With any clock paused somewhere it asks its own runtime's clock.
+//! A timeout around a ready body costs 60 instructions (`.ci/callgrind
+//! timeout_ready`; 144 before this path).
 
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::ptr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use keen_scheduler::context::PollSlotGuard;
+use keen_scheduler::context::{PollSlotGuard, poll_slot};
 use pin_project_lite::pin_project;
 
 use super::CancelReason;
 use super::inner::{DEADLINE_OUTSIDE, Deadline, ScopeInner};
-use super::run::{clear, current_inner, deliver, drop_body, finish, poll_body, poll_scoped};
-use crate::time::current;
+use super::run::{
+    POLLED_AFTER_COMPLETION, clear, current_inner, deliver, drop_body, finish, poll_body,
+    poll_scoped,
+};
+use crate::context;
 use crate::time::driver::TimeShared;
 use crate::time::{Instant, Sleep};
+use crate::time::{clock, current};
 
 /// Low bit of a scope-slot pointer that marks a [`LazyCell`] (both it and
 /// `ScopeInner` are at least 8-byte aligned, so real pointers have it clear).
@@ -71,7 +85,7 @@ pin_project! {
     impl<F> PinnedDrop for LazyRun<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Scope::Real { inner, entered: true } = &this.cell.scope {
+            if let Scope::Real { inner, entered: true } = &*this.cell.scope {
                 drop_body(inner, this.body);
             }
         }
@@ -80,22 +94,54 @@ pin_project! {
 
 /// The part of a [`LazyRun`] a tagged pointer in the scope slot points at.
 struct LazyCell {
-    /// As given; a relative deadline is fixed at the first poll.
-    deadline: Deadline,
-    scope: Scope,
+    /// Dropped by hand (`Drop` below), so that a cell whose state holds
+    /// nothing — fresh, or deferred and never pending, as around every
+    /// body ready at once — drops with one inlined check instead of a call
+    /// into the state's drop glue.
+    scope: ManuallyDrop<Scope>,
 }
 
+impl Drop for LazyCell {
+    #[inline]
+    fn drop(&mut self) {
+        if self.holds_state() {
+            self.drop_scope();
+        }
+    }
+}
+
+impl LazyCell {
+    /// Whether the state holds something to drop (a timer or a scope).
+    #[inline]
+    fn holds_state(&self) -> bool {
+        !matches!(*self.scope, Scope::Fresh { .. } | Scope::Deferred { .. })
+    }
+
+    /// Drops the state: its timer or its scope.
+    #[inline(never)]
+    fn drop_scope(&mut self) {
+        // SAFETY: called only from `drop`, once; the cell (so `scope`) is
+        // never used again after it.
+        unsafe { ManuallyDrop::drop(&mut self.scope) }
+    }
+}
+
+/// The states in this order, with an explicit tag (`repr(u8)`, not a niche
+/// in a field): the two that hold nothing to drop first, so that
+/// `LazyCell`'s drop tells them apart with one comparison of one byte.
+#[repr(u8)]
 enum Scope {
-    /// Not polled yet.
-    Fresh,
-    /// Polled with no scope around it, with a relative deadline on the real
-    /// clock: the deadline is fixed when the body is first pending (the
-    /// clock is read then, so a body ready at once never reads it).
-    Deferred {
-        after: Duration,
-        /// The deadline's timer, once the body was pending.
-        sleep: Option<Sleep>,
-    },
+    /// Not polled yet, with an absolute or a zero deadline (as given).
+    Fresh { deadline: Deadline },
+    /// A relative deadline that is not zero, not fixed yet: not polled yet
+    /// (the state such a run is made in: the kind is told apart there,
+    /// where the duration is often a constant, so the first poll need not
+    /// look), or its body's first poll, with no scope around it and on the
+    /// real clock, is running or returned ready. The deadline is fixed when
+    /// the body is first pending (the clock is read then, so a body ready
+    /// at once never reads it): the run is then `Lazy` with its timer
+    /// registered.
+    Deferred { after: Duration },
     /// Polled with no scope around it; no scope exists.
     Lazy {
         /// The deadline's timer; registered once the body is pending.
@@ -116,20 +162,35 @@ enum Scope {
 
 impl<F> LazyRun<F> {
     /// A run of `body` whose deadline is `after` its first poll.
+    #[inline]
     pub(crate) fn after(after: std::time::Duration, body: F) -> LazyRun<F> {
-        LazyRun::new(Deadline::After(after), body)
+        if after.is_zero() {
+            LazyRun::new(
+                Scope::Fresh {
+                    deadline: Deadline::After(after),
+                },
+                body,
+            )
+        } else {
+            LazyRun::new(Scope::Deferred { after }, body)
+        }
     }
 
     /// A run of `body` with deadline `at`.
     pub(crate) fn at(at: Instant, body: F) -> LazyRun<F> {
-        LazyRun::new(Deadline::At(at), body)
+        LazyRun::new(
+            Scope::Fresh {
+                deadline: Deadline::At(at),
+            },
+            body,
+        )
     }
 
-    fn new(deadline: Deadline, body: F) -> LazyRun<F> {
+    #[inline]
+    fn new(fresh: Scope, body: F) -> LazyRun<F> {
         LazyRun {
             cell: LazyCell {
-                deadline,
-                scope: Scope::Fresh,
+                scope: ManuallyDrop::new(fresh),
             },
             body: Some(body),
         }
@@ -142,53 +203,103 @@ impl<F: Future> Future for LazyRun<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let cell = this.cell;
-        if let Scope::Fresh = cell.scope {
-            cell.start();
+        // Checked first, so that a poll after completion fails the same way
+        // in every state (a finished `Deferred` run would otherwise redo its
+        // first-poll checks before finding out).
+        assert!(this.body.is_some(), "{POLLED_AFTER_COMPLETION}");
+        match &*cell.scope {
+            Scope::Real { .. } => {}
+            Scope::Lazy { .. } => return poll_lazy(cell, this.body, cx),
+            // The common first poll, decided without finding the runtime's
+            // clock: no scope around it, and no clock in the process paused
+            // (so neither is this runtime's), stays deferred; all that is
+            // left to check is that a runtime is current, as `start` would.
+            Scope::Deferred { .. } if poll_slot().is_null() && !clock::any_paused() => {
+                if context::current_scheduler_id().is_none() {
+                    current::no_runtime(DEADLINE_OUTSIDE)
+                }
+                return poll_lazy(cell, this.body, cx);
+            }
+            Scope::Fresh { .. } | Scope::Deferred { .. } => {
+                cell.start();
+                if !matches!(*cell.scope, Scope::Real { .. }) {
+                    return poll_lazy(cell, this.body, cx);
+                }
+            }
         }
-        match &mut cell.scope {
+        match &mut *cell.scope {
             Scope::Real { inner, entered } => poll_scoped(inner, entered, this.body, cx),
-            _ => poll_lazy(cell, this.body, cx),
+            _ => unreachable!("a scope that is not real was polled above"),
         }
     }
 }
 
 impl LazyCell {
-    /// First poll: real at once inside another scope, lazy otherwise.
+    /// The deadline as given, while the run is fresh (`Fresh` or
+    /// `Deferred`).
+    fn given_deadline(&self) -> Option<Deadline> {
+        match &*self.scope {
+            Scope::Fresh { deadline } => Some(*deadline),
+            Scope::Deferred { after } => Some(Deadline::After(*after)),
+            Scope::Lazy { .. } | Scope::Real { .. } => None,
+        }
+    }
+
+    /// Replaces a fresh state (which has nothing to drop, so no drop glue
+    /// is run for it) with `scope`.
+    #[inline]
+    fn set_started(&mut self, scope: Scope) {
+        let fresh = std::mem::replace(&mut *self.scope, scope);
+        debug_assert!(
+            matches!(fresh, Scope::Fresh { .. } | Scope::Deferred { .. }),
+            "started twice"
+        );
+        std::mem::forget(fresh);
+    }
+
+    /// First poll (but for the common case, which `poll` decides itself):
+    /// real at once inside another scope, lazy otherwise.
     #[track_caller]
+    #[inline(never)]
     fn start(&mut self) {
+        let deadline = self.given_deadline().expect("started when fresh");
         if !current_inner().is_null() {
-            self.scope = Scope::Real {
-                inner: Arc::new(ScopeInner::new(self.deadline)),
+            self.set_started(Scope::Real {
+                inner: Arc::new(ScopeInner::new(deadline)),
                 entered: false,
-            };
+            });
             return;
         }
         let paused = current::with(|t| t.map(|time| time.clock().is_paused()))
             .unwrap_or_else(|| current::no_runtime(DEADLINE_OUTSIDE));
-        if let Deadline::After(after) = self.deadline
+        if let Deadline::After(after) = deadline
             && !after.is_zero()
             && !paused
         {
-            self.scope = Scope::Deferred { after, sleep: None };
+            // Deferred already (the state a non-zero relative deadline
+            // starts in).
             return;
         }
         let now = current::with(|t| t.map(|time| time.clock().now()))
             .unwrap_or_else(|| current::no_runtime(DEADLINE_OUTSIDE));
-        let at = match self.deadline {
+        let at = match deadline {
             Deadline::After(after) => Instant::from_std(now).saturating_add(after),
             Deadline::At(at) => at,
             Deadline::None => unreachable!("a lazy scope always has a deadline"),
         };
-        self.scope = Scope::Lazy {
+        self.set_started(Scope::Lazy {
             sleep: crate::time::sleep_until(at),
             expired: at.into_std() <= now,
             start: Some(now),
-        };
+        });
     }
 }
 
 /// A poll of a lazy run: the body with the cell's tagged pointer in the
-/// scope slot, then the deadline's timer.
+/// scope slot, then the deadline's timer. Inlined up to the body's poll,
+/// with the common outcome (ready, not materialised) handled here and the
+/// rest in [`after_body`].
+#[inline]
 fn poll_lazy<F: Future>(
     cell: &mut LazyCell,
     mut body: Pin<&mut Option<F>>,
@@ -205,7 +316,28 @@ fn poll_lazy<F: Future>(
         poll_body(body.as_mut(), cx)
     };
     // The body may have materialised the cell through the slot.
-    match (&mut cell.scope, polled) {
+    if matches!(*cell.scope, Scope::Real { .. }) {
+        return after_body(cell, body, polled, cx);
+    }
+    match polled {
+        Poll::Ready(out) => {
+            clear(body);
+            Poll::Ready(Ok(out))
+        }
+        Poll::Pending => after_body(cell, body, Poll::Pending, cx),
+    }
+}
+
+/// The rest of [`poll_lazy`]: the body is pending, or it materialised the
+/// cell.
+#[inline(never)]
+fn after_body<F: Future>(
+    cell: &mut LazyCell,
+    body: Pin<&mut Option<F>>,
+    polled: Poll<F::Output>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, CancelReason>> {
+    match (&mut *cell.scope, polled) {
         (Scope::Real { inner, .. }, Poll::Ready(out)) => {
             finish(inner, body);
             Poll::Ready(Ok(out))
@@ -239,25 +371,30 @@ fn poll_lazy<F: Future>(
             clear(body);
             Poll::Ready(Err(CancelReason::Deadline))
         }
-        (Scope::Deferred { after, sleep }, Poll::Pending) => {
-            let due = match sleep {
-                Some(sleep) => sleep.is_shut_down() || sleep.poll_deadline(cx).is_ready(),
-                None => {
-                    let time = runtime_time();
-                    let now = time.clock().now();
-                    let s = sleep.insert(crate::time::sleep_until(
-                        Instant::from_std(now).saturating_add(*after),
-                    ));
-                    time.is_shutdown() || s.register_with(time, now, cx).is_ready()
-                }
+        (&mut Scope::Deferred { after }, Poll::Pending) => {
+            // First pending: the deadline is fixed now, and from here on the
+            // run is lazy with its timer registered.
+            let time = runtime_time();
+            let now = time.clock().now();
+            let sleep = crate::time::sleep_until(Instant::from_std(now).saturating_add(after));
+            cell.set_started(Scope::Lazy {
+                sleep,
+                start: None,
+                expired: false,
+            });
+            let Scope::Lazy { sleep, .. } = &mut *cell.scope else {
+                unreachable!("just set")
             };
+            let due = time.is_shutdown() || sleep.register_with(time, now, cx).is_ready();
             if !due {
                 return Poll::Pending;
             }
             clear(body);
             Poll::Ready(Err(CancelReason::Deadline))
         }
-        (Scope::Fresh, Poll::Pending) => unreachable!("started before the body is polled"),
+        (Scope::Fresh { .. }, Poll::Pending) => {
+            unreachable!("started before the body is polled")
+        }
     }
 }
 
@@ -286,17 +423,14 @@ pub(super) unsafe fn materialize(slot: *const ()) -> *const ScopeInner {
     // into the cell while its body runs (it derived `slot` from its `&mut`),
     // so this is the only live access; nothing below re-enters the cell.
     let cell = unsafe { &mut *cell.cast_mut() };
-    let at = match &cell.scope {
+    let at = match &*cell.scope {
         Scope::Lazy { sleep, .. } => Some(sleep.deadline()),
-        Scope::Deferred {
-            sleep: Some(sleep), ..
-        } => Some(sleep.deadline()),
         // Materialised during the body's first poll: the deadline is fixed
         // now, a little after the poll began, as it would be once pending.
-        Scope::Deferred { after, sleep: None } => {
+        Scope::Deferred { after } => {
             Some(Instant::from_std(runtime_time().clock().now()).saturating_add(*after))
         }
-        Scope::Fresh | Scope::Real { .. } => None,
+        Scope::Fresh { .. } | Scope::Real { .. } => None,
     };
     if let Some(at) = at {
         let inner = Arc::new(ScopeInner::new(Deadline::At(at)));
@@ -304,7 +438,7 @@ pub(super) unsafe fn materialize(slot: *const ()) -> *const ScopeInner {
         // already past cancels at once, as at any entry.
         inner.enter(None);
         let lazy = std::mem::replace(
-            &mut cell.scope,
+            &mut *cell.scope,
             Scope::Real {
                 inner,
                 entered: true,
@@ -314,9 +448,9 @@ pub(super) unsafe fn materialize(slot: *const ()) -> *const ScopeInner {
         // consistent again.
         drop(lazy);
     }
-    match &cell.scope {
+    match &*cell.scope {
         Scope::Real { inner, .. } => Arc::as_ptr(inner),
-        Scope::Fresh | Scope::Lazy { .. } | Scope::Deferred { .. } => {
+        Scope::Fresh { .. } | Scope::Lazy { .. } | Scope::Deferred { .. } => {
             unreachable!("lazy cells are tagged once started")
         }
     }
@@ -324,14 +458,17 @@ pub(super) unsafe fn materialize(slot: *const ()) -> *const ScopeInner {
 
 impl<F> fmt::Debug for LazyRun<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mode = match &self.cell.scope {
-            Scope::Fresh => "fresh",
-            Scope::Lazy { .. } => "lazy",
-            Scope::Deferred { .. } => "deferred",
-            Scope::Real { .. } => "real",
+        let (mode, deadline) = match &*self.cell.scope {
+            Scope::Fresh { deadline } => ("fresh", *deadline),
+            Scope::Deferred { after } => ("deferred", Deadline::After(*after)),
+            Scope::Lazy { sleep, .. } => ("lazy", Deadline::At(sleep.deadline())),
+            Scope::Real { inner, .. } => (
+                "real",
+                inner.deadline().map_or(Deadline::None, Deadline::At),
+            ),
         };
         f.debug_struct("LazyRun")
-            .field("deadline", &self.cell.deadline)
+            .field("deadline", &deadline)
             .field("scope", &mode)
             .finish_non_exhaustive()
     }

@@ -104,14 +104,15 @@ pub(super) fn poll_scoped<F: Future>(
     }
 }
 
+/// The panic of a scope's future polled again after it completed.
+pub(super) const POLLED_AFTER_COMPLETION: &str = "a scope's future was polled after it completed";
+
 /// Polls a body that has not completed yet.
 pub(super) fn poll_body<F: Future>(
     body: Pin<&mut Option<F>>,
     cx: &mut Context<'_>,
 ) -> Poll<F::Output> {
-    body.as_pin_mut()
-        .expect("a scope's future was polled after it completed")
-        .poll(cx)
+    body.as_pin_mut().expect(POLLED_AFTER_COMPLETION).poll(cx)
 }
 
 /// The body completed: drop its remains and leave the scope.
@@ -212,6 +213,7 @@ fn enter_scope(inner: &Arc<ScopeInner>) -> PollSlotGuard {
 
 /// The scope innermost on this thread right now, or null. A lazy scope in
 /// the slot is materialised first: whoever asks is about to link to it.
+#[inline]
 pub(super) fn current_inner() -> *const ScopeInner {
     let ptr = poll_slot();
     if lazy::is_lazy(ptr) {

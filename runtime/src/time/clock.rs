@@ -12,8 +12,12 @@
 //! saturates: a deadline too far for a `u64` of ticks becomes tick
 //! `u64::MAX`, a tick too far for the clock's nanosecond offset becomes
 //! the largest offset.
+//!
+//! It also keeps a process-wide count of paused clocks ([`any_paused`]), so
+//! a hot path that only needs "is this runtime's clock paused?" can skip
+//! finding the runtime's clock while no clock anywhere is paused.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant as StdInstant};
 
 /// Nanoseconds per tick of the timer wheel.
@@ -52,6 +56,18 @@ pub(crate) const fn ticks_in(d: Duration) -> u64 {
     (d.as_nanos() as u64).div_ceil(NANOS_PER_TICK)
 }
 
+/// The clocks of this process that are paused, or about to be (see
+/// [`Clock::paused_count`] for the invariant).
+static PAUSED_CLOCKS: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether some clock in this process may be paused. `false` means no clock
+/// was paused at the moment of the read, so neither is the current
+/// runtime's: a caller may then treat the clock as real without finding it.
+#[inline]
+pub(crate) fn any_paused() -> bool {
+    PAUSED_CLOCKS.load(SeqCst) != 0
+}
+
 /// A runtime's clock.
 #[derive(Debug)]
 pub(crate) struct Clock {
@@ -59,14 +75,33 @@ pub(crate) struct Clock {
     paused: AtomicBool,
     /// While paused: nanoseconds from `base` to "now".
     offset: AtomicU64,
+    /// The count of paused clocks this one is in: [`PAUSED_CLOCKS`]
+    /// (a test's own counter in unit tests).
+    paused_count: &'static AtomicUsize,
 }
 
 impl Clock {
     pub(crate) fn new(start_paused: bool) -> Clock {
+        Clock::counted_in(start_paused, &PAUSED_CLOCKS)
+    }
+
+    /// A clock counted in `paused_count` while it is paused.
+    ///
+    /// The invariant: at every moment the count is at least the number of
+    /// its clocks that are paused (it is raised *before* a clock pauses and
+    /// lowered only once a paused clock is gone; clocks never resume), and
+    /// equal to it whenever no pause is in progress. So a reader that sees
+    /// 0 knows that no clock was paused then; one that sees more must ask
+    /// the clock itself.
+    fn counted_in(start_paused: bool, paused_count: &'static AtomicUsize) -> Clock {
+        if start_paused {
+            paused_count.fetch_add(1, SeqCst);
+        }
         Clock {
             base: StdInstant::now(),
             paused: AtomicBool::new(start_paused),
             offset: AtomicU64::new(0),
+            paused_count,
         }
     }
 
@@ -91,7 +126,17 @@ impl Clock {
             let aligned = now.div_ceil(NANOS_PER_TICK).saturating_mul(NANOS_PER_TICK);
             // `fetch_max`: concurrent pauses never move the clock back.
             self.offset.fetch_max(aligned, SeqCst);
-            self.paused.store(true, SeqCst);
+            // Counted before the clock is paused (see `counted_in`); of
+            // concurrent pauses only the one that flips the flag keeps its
+            // count.
+            self.paused_count.fetch_add(1, SeqCst);
+            if self
+                .paused
+                .compare_exchange(false, true, SeqCst, SeqCst)
+                .is_err()
+            {
+                self.paused_count.fetch_sub(1, SeqCst);
+            }
         }
     }
 
@@ -143,6 +188,14 @@ impl Clock {
 
     fn since_base(&self, t: StdInstant) -> Duration {
         t.saturating_duration_since(self.base)
+    }
+}
+
+impl Drop for Clock {
+    fn drop(&mut self) {
+        if *self.paused.get_mut() {
+            self.paused_count.fetch_sub(1, SeqCst);
+        }
     }
 }
 
@@ -257,6 +310,51 @@ mod tests {
             tick_duration(clock.now_tick()),
             Duration::from_nanos(offset)
         );
+    }
+
+    #[test]
+    fn the_paused_count_follows_pause_and_drop() {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let count = || COUNT.load(SeqCst);
+        let real = Clock::counted_in(false, &COUNT);
+        assert_eq!(count(), 0);
+        let started = Clock::counted_in(true, &COUNT);
+        assert_eq!(count(), 1);
+        real.pause();
+        assert_eq!(count(), 2);
+        // Pausing a paused clock counts nothing, nor do advances.
+        real.pause();
+        started.pause();
+        started.advance(T);
+        assert_eq!(count(), 2);
+        drop(started);
+        assert_eq!(count(), 1);
+        drop(real);
+        assert_eq!(count(), 0);
+        // A clock dropped unpaused was never counted.
+        drop(Clock::counted_in(false, &COUNT));
+        assert_eq!(count(), 0);
+        // Racing pauses of one clock count it once.
+        let clock = Clock::counted_in(false, &COUNT);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| clock.pause());
+            }
+        });
+        assert!(clock.is_paused());
+        assert_eq!(count(), 1);
+        drop(clock);
+        assert_eq!(count(), 0);
+    }
+
+    #[test]
+    fn a_paused_clock_is_in_the_process_count() {
+        let clock = Clock::new(true);
+        assert!(any_paused());
+        let other = Clock::new(false);
+        other.pause();
+        assert!(any_paused());
+        drop((clock, other));
     }
 
     #[test]
