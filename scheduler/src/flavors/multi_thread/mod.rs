@@ -136,10 +136,15 @@ impl BlockOn {
                 if shared.is_shutdown() {
                     return false;
                 }
+                // Nothing waiting (a look, cheaper than a steal's fence):
+                // poll the root if it was woken meanwhile, else park.
+                if shared.from_block_on.is_empty() {
+                    return root.take_token();
+                }
                 let task = loop {
                     match shared.from_block_on.steal() {
                         Steal::Success(task) => break task,
-                        Steal::Empty => return false,
+                        Steal::Empty => return root.take_token(),
                         Steal::Retry => {}
                     }
                 };
