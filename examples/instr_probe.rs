@@ -7,7 +7,7 @@
 //! `cargo run --release --example instr_probe -- WORKLOAD FLAVOUR N`, with
 //! WORKLOAD one of `floor`, `spawn_ready`, `spawn_yield`, `timeout_cancel`,
 //! `timeout_ready`, `spawn_many` (one 10,000-child batch per iteration), `mutex`, `semaphore`, `timeouts_batch`, `notify`;
-//! FLAVOUR `ct` or `mt`. Each runs inside one task (where applications
+//! FLAVOUR `ct`, `mt` or `mt1` (multi-thread with one worker). Each runs inside one task (where applications
 //! spawn), as the criterion benches do, or with a fourth argument
 //! `block_on` in the body of `Runtime::block_on` itself (the call-site
 //! benches' `@block_on`), or `thread` (`spawn_ready` or `timeout_cancel`
@@ -143,7 +143,16 @@ fn main() {
         }
     };
     let n: u64 = n.parse().expect("N is a count");
-    let rt = common::keen_rt(flavour == "mt");
+    // `mt1`: multi-thread with one worker, so callgrind (which runs one
+    // thread at a time) counts the scheduler's own work, not a steal race.
+    let rt = if flavour == "mt1" {
+        keen::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap()
+    } else {
+        common::keen_rt(flavour == "mt")
+    };
     let name = name.clone();
     match site {
         "task" => rt
