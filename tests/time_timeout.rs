@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use keen::task::yield_now;
 use keen::time::{Elapsed, Instant, advance, sleep, timeout, timeout_at};
-use keen_suite::{ALL, DropCounter, each, poll_once, run_in_task, timers};
+use keen_suite::{
+    ALL, DropCounter, each, poll_once, run_in_task, slow_first_poll_then_timeout, timers,
+};
 
 const MS: Duration = Duration::from_millis(1);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -173,21 +175,7 @@ fn real_clock_timeout_counts_from_the_end_of_the_first_body_poll() {
     each(&ALL, |cfg| {
         let rt = cfg.build();
         run_in_task(&rt, async {
-            let mut first_poll_end = None;
-            let body = std::future::poll_fn(|_| {
-                if first_poll_end.is_none() {
-                    std::thread::sleep(30 * MS);
-                    first_poll_end = Some(std::time::Instant::now());
-                }
-                std::task::Poll::<()>::Pending
-            });
-            assert!(timeout(20 * MS, body).await.is_err());
-            let end = first_poll_end.expect("polled once");
-            assert!(
-                end.elapsed() >= 20 * MS,
-                "fired {:?} after the first poll",
-                end.elapsed()
-            );
+            slow_first_poll_then_timeout().await;
         });
         assert_eq!(rt.metrics().timers, 0);
     });
@@ -365,17 +353,7 @@ fn a_real_clock_timeout_beside_a_paused_runtime() {
         let rt = cfg.build();
         run_in_task(&rt, async {
             assert_eq!(timeout(HOUR, async { 7 }).await, Ok(7));
-            let mut first_poll_end = None;
-            let body = std::future::poll_fn(|_| {
-                if first_poll_end.is_none() {
-                    std::thread::sleep(30 * MS);
-                    first_poll_end = Some(std::time::Instant::now());
-                }
-                std::task::Poll::<()>::Pending
-            });
-            assert!(timeout(20 * MS, body).await.is_err());
-            let end = first_poll_end.expect("polled once");
-            assert!(end.elapsed() >= 20 * MS, "{:?}", end.elapsed());
+            slow_first_poll_then_timeout().await;
         });
         assert_eq!(rt.metrics().timers, 0);
         // The paused runtime's own timeouts still count from the start of

@@ -12,7 +12,7 @@ use std::future::pending;
 use std::time::Duration;
 
 use keen::time::{Instant, timeout, timeout_at};
-use keen_suite::{ALL, each, poll_once, run_in_task};
+use keen_suite::{ALL, each, poll_once, run_in_task, slow_first_poll_then_timeout};
 
 const MS: Duration = Duration::from_millis(1);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -59,17 +59,7 @@ fn the_short_path_defers_the_deadline_to_the_first_pending() {
         let rt = cfg.build();
         run_in_task(&rt, async {
             assert_eq!(timeout(HOUR, async { 7 }).await, Ok(7));
-            let mut first_poll_end = None;
-            let body = std::future::poll_fn(|_| {
-                if first_poll_end.is_none() {
-                    std::thread::sleep(30 * MS);
-                    first_poll_end = Some(std::time::Instant::now());
-                }
-                std::task::Poll::<()>::Pending
-            });
-            assert!(timeout(20 * MS, body).await.is_err());
-            let end = first_poll_end.expect("polled once");
-            assert!(end.elapsed() >= 20 * MS, "{:?}", end.elapsed());
+            slow_first_poll_then_timeout().await;
             assert!(timeout(MS, pending::<()>()).await.is_err());
         });
         assert_eq!(rt.metrics().timers, 0);

@@ -329,6 +329,28 @@ pub async fn beside_a_shield_in_a_cancelled_scope<F: Future>(work: F) -> (bool, 
     (completed.load(Ordering::SeqCst), caught_at)
 }
 
+/// A 20 ms `timeout` around a body whose first poll takes 30 ms and which
+/// then stays pending: on the real clock the deadline counts from the end of
+/// that first poll, so the timeout fires, and not before 20 ms after it.
+/// Needs a real-clock runtime.
+pub async fn slow_first_poll_then_timeout() {
+    const MS: Duration = Duration::from_millis(1);
+    let mut first_poll_end = None;
+    let body = std::future::poll_fn(|_| {
+        if first_poll_end.is_none() {
+            std::thread::sleep(30 * MS);
+            first_poll_end = Some(std::time::Instant::now());
+        }
+        Poll::<()>::Pending
+    });
+    assert!(keen::time::timeout(20 * MS, body).await.is_err());
+    let fired_after = first_poll_end.expect("polled once").elapsed();
+    assert!(
+        fired_after >= 20 * MS,
+        "fired {fired_after:?} after the first poll"
+    );
+}
+
 /// Timers in the current runtime's wheel.
 ///
 /// # Panics
