@@ -504,6 +504,83 @@ fn a_burst_of_remote_spawns_is_taken_in_batches() {
     );
 }
 
+/// One link of a chain of nested eager spawns on `handle`'s runtime: logs
+/// itself; link 3 has a plain thread spawn a task (which logs "remote")
+/// and waits for that spawn to return; link `last` reports on `done`.
+fn chain_link(
+    k: u32,
+    last: u32,
+    log: Arc<Mutex<Vec<String>>>,
+    handle: keen::runtime::Handle,
+    done: std::sync::mpsc::Sender<()>,
+) {
+    drop(keen::spawn(async move {
+        log.lock().unwrap().push(format!("link {k}"));
+        if k == 3 {
+            let (log, handle) = (log.clone(), handle.clone());
+            std::thread::spawn(move || {
+                drop(handle.spawn(async move { log.lock().unwrap().push("remote".into()) }));
+            })
+            .join()
+            .unwrap();
+        }
+        if k == last {
+            done.send(()).unwrap();
+        } else {
+            chain_link(k + 1, last, log, handle, done);
+        }
+    }));
+}
+
+#[test]
+fn an_eager_chain_yields_to_remote_work_waiting_in_the_injector() {
+    // One worker runs a chain of nested eager spawns (tokio's `busy2`
+    // shape, where each link spins for 10 µs: a whole chain is one long
+    // scheduler poll). A task spawned from a plain thread while link 3
+    // runs waits in the injector; the next spawn sees it, is queued behind
+    // it instead of polled in place, and the worker takes the injector
+    // first. Polled eagerly, links 4..=10 would all run before it.
+    let rt = keen::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (done, finished) = std::sync::mpsc::channel();
+    let (l, h) = (log.clone(), rt.handle().clone());
+    drop(rt.spawn(async move { chain_link(0, 10, l, h, done) }));
+    finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the chain finished");
+    let log = log.lock().unwrap().clone();
+    let mut expected: Vec<String> = (0..=3).map(|k| format!("link {k}")).collect();
+    expected.push("remote".into());
+    expected.extend((4..=10).map(|k| format!("link {k}")));
+    assert_eq!(log, expected);
+}
+
+#[test]
+fn without_remote_work_a_nested_chain_stays_eager() {
+    // The same chain with no remote spawn: every link runs in place, inside
+    // the first one's poll, before the spawn of link 0 returns.
+    let rt = keen::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let depth = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        fn nested(k: u32, depth: Arc<std::sync::atomic::AtomicU32>) {
+            drop(keen::spawn(async move {
+                depth.fetch_max(k, std::sync::atomic::Ordering::SeqCst);
+                if k < 10 {
+                    nested(k + 1, depth);
+                }
+            }));
+        }
+        nested(0, depth.clone());
+        assert_eq!(depth.load(std::sync::atomic::Ordering::SeqCst), 10);
+    });
+}
+
 /// From the body of `block_on` itself (the body of `main` and of most
 /// tests), `spawn` behaves the same on both flavours: eager where the
 /// runtime is, the child's first step on the calling thread before `spawn`

@@ -8,8 +8,10 @@
 //!    scheduler's runtime threads (a worker, or the thread inside its
 //!    `block_on`, on both flavours); the eager nesting depth on this thread is
 //!    below `eager_depth` (so a chain of 10,000 nested spawns cannot
-//!    overflow the stack). Otherwise — and always in [`SpawnMode::Lazy`] —
-//!    the task is queued, first polled by the scheduler.
+//!    overflow the stack); and, for a spawn nested in another eager poll,
+//!    no remote work is waiting for this scheduler (see 6). Otherwise
+//!    — and always in [`SpawnMode::Lazy`] — the task is queued, first
+//!    polled by the scheduler.
 //! 2. The eager poll (`spawn_eager` in `task/harness.rs`, the unsafe half
 //!    of the protocol) allocates the task once, installs the child's
 //!    context (id, task-locals, an empty poll slot: nothing the parent
@@ -23,7 +25,19 @@
 //! 5. Only spawn is eager. A wake never polls inline: it always queues.
 //! 6. Fairness: one scheduler poll may run a chain of eager children, so
 //!    every eager poll counts as a scheduler tick ([`advance_tick`]) when
-//!    the scheduler decides whether the remote queue is due.
+//!    the scheduler decides whether the remote queue is due. And a chain
+//!    does not grow while remote work waits: a nested spawn (depth ≥ 1)
+//!    that finds the scheduler's remote queue non-empty
+//!    ([`Flavour::remote_backlog`], a lock-free look) is queued instead,
+//!    at the back, and the scheduler takes its remote queue first on its
+//!    next tick. Without this one scheduler poll ran up to `eager_depth`
+//!    links of a chain (32 × 10 µs in tokio's `busy2` bench) before a
+//!    remote spawn was looked at. A spawn at depth 0 does not look: that
+//!    keeps the ready spawn at its cost (the look is ~17 instructions of
+//!    its ~270 on multi-thread), and a parent at depth 0 holds up remote
+//!    work by at most one nested level of children. The current-thread
+//!    scheduler never reports a backlog (its remote queue is behind a
+//!    lock, and its one thread is busy with the chain either way).
 //!
 //! The states an eager task goes through are in `task/state.rs`
 //! (`INITIAL_EAGER`), the user-facing consequences in `docs/eager.md`.
@@ -56,6 +70,9 @@ pub(crate) struct EagerCount {
     depth: u32,
     polls: u32,
     held: bool,
+    /// A nested spawn was queued because remote work was waiting: the
+    /// scheduler's next tick takes the remote queue first.
+    remote_due: bool,
 }
 
 impl EagerCount {
@@ -63,6 +80,7 @@ impl EagerCount {
         depth: 0,
         polls: 0,
         held: false,
+        remote_due: false,
     };
 }
 
@@ -98,7 +116,8 @@ where
     let common = scheduler.common();
     let writer = here.unwrap_or(Writer::Remote);
     if mode == SpawnMode::Eager && common.config.eager && here.is_some() {
-        if let Some(_depth) = DepthGuard::try_enter(common.config.eager_depth) {
+        let backlog = || scheduler.remote_backlog();
+        if let Some(_depth) = DepthGuard::try_enter(common.config.eager_depth, backlog) {
             let (handle, completed) = task::spawn_eager(future, scheduler, locals);
             if completed {
                 common.metrics.inc(writer, |s| &s.eager_completed);
@@ -116,20 +135,25 @@ where
 struct DepthGuard(());
 
 impl DepthGuard {
-    /// Enters one more level if the depth stays within `limit`, counting
-    /// one eager poll.
+    /// Enters one more level if the depth stays within `limit` and, when
+    /// already nested, `backlog` says no remote work waits; counts one
+    /// eager poll. A refusal for backlog marks the remote queue due.
     #[inline]
-    fn try_enter(limit: u32) -> Option<DepthGuard> {
+    fn try_enter(limit: u32, backlog: impl FnOnce() -> bool) -> Option<DepthGuard> {
         context::with(|c| {
-            let count = c.eager.get();
-            (count.depth < limit).then(|| {
-                c.eager.set(EagerCount {
-                    depth: count.depth + 1,
-                    polls: count.polls.wrapping_add(1),
-                    held: count.held,
-                });
-                DepthGuard(())
-            })
+            let mut count = c.eager.get();
+            if count.depth >= limit {
+                return None;
+            }
+            if count.depth > 0 && backlog() {
+                count.remote_due = true;
+                c.eager.set(count);
+                return None;
+            }
+            count.depth += 1;
+            count.polls = count.polls.wrapping_add(1);
+            c.eager.set(count);
+            Some(DepthGuard(()))
         })
         .flatten()
     }
@@ -154,22 +178,38 @@ impl Drop for DepthGuard {
     }
 }
 
+/// A scheduler tick's advance, from [`advance_tick`].
+pub(crate) struct TickAdvance {
+    /// The tick before.
+    pub(crate) old: u32,
+    /// The tick after.
+    pub(crate) new: u32,
+    /// A nested spawn since the last advance was queued for remote work
+    /// (protocol step 6): take the remote queue now.
+    pub(crate) remote_due: bool,
+}
+
 /// Advances a scheduler's tick by one poll plus every eager poll run on
-/// this thread since the last advance, and returns `(old, new)`. Fairness
+/// this thread since the last advance. Fairness
 /// intervals count work this way: with eager spawn one scheduler poll can
 /// run a whole chain of nested tasks, and counting it as one tick starved
 /// the remote queue (checked every `global_queue_interval` ticks) ~30-fold.
-pub(crate) fn advance_tick(tick: &mut u32) -> (u32, u32) {
-    let eager = context::with(|c| {
+pub(crate) fn advance_tick(tick: &mut u32) -> TickAdvance {
+    let (eager, remote_due) = context::with(|c| {
         let mut state = c.eager.get();
         let polls = std::mem::take(&mut state.polls);
+        let remote_due = std::mem::take(&mut state.remote_due);
         c.eager.set(state);
-        polls
+        (polls, remote_due)
     })
-    .unwrap_or(0);
+    .unwrap_or((0, false));
     let old = *tick;
     *tick = old.wrapping_add(1).wrapping_add(eager);
-    (old, *tick)
+    TickAdvance {
+        old,
+        new: *tick,
+        remote_due,
+    }
 }
 
 /// Whether a tick advance from `old` to `new` passed a multiple of

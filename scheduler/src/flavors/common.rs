@@ -29,6 +29,15 @@ pub(crate) trait Flavour: Send + Sync + 'static {
     /// A panic no join handle will ever observe tripped the runtime's
     /// policy (`UnhandledPanic::ShutdownRuntime`): make `block_on` see it.
     fn unhandled_panic_tripped(self: &Arc<Self>);
+    /// Whether tasks from other threads wait in this scheduler's remote
+    /// queue, read without a lock (a hint: it may be stale by the time the
+    /// caller acts). A nested eager spawn that sees it is queued instead
+    /// (`eager.rs`, step 6). The current-thread scheduler says `false`: its
+    /// remote queue sits behind a mutex and its one thread takes it every
+    /// `global_queue_interval` ticks, eager polls counted.
+    fn remote_backlog(&self) -> bool {
+        false
+    }
 }
 
 impl<T: Flavour> Schedule for Arc<T> {

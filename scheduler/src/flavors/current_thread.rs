@@ -203,9 +203,13 @@ impl Context {
     fn next_task(&self) -> Option<Notified> {
         let mut core = self.core.borrow_mut();
         let core = core.as_mut()?;
-        let (old, new) = advance_tick(&mut core.tick);
+        let tick = advance_tick(&mut core.tick);
         let shared = &self.shared;
-        if crossed(old, new, shared.common.config.global_queue_interval) {
+        if crossed(
+            tick.old,
+            tick.new,
+            shared.common.config.global_queue_interval,
+        ) {
             shared
                 .pop_remote(&mut core.local)
                 .or_else(|| core.local.pop_front())

@@ -444,6 +444,10 @@ impl Flavour for Shared {
         &self.common
     }
 
+    fn remote_backlog(&self) -> bool {
+        !self.injector.is_empty()
+    }
+
     fn schedule(self: &Arc<Self>, task: Notified, placement: Placement) {
         let Some(task) = worker::schedule_local(self, task, placement) else {
             return;

@@ -142,10 +142,11 @@ impl Context {
         let shared = &*self.shared;
         let config = &shared.common.config;
         self.with_core(|core| {
-            // Eager polls count as ticks (see `advance_tick`).
-            let (old, new) = advance_tick(&mut core.tick);
-            core.maintenance_due = crossed(old, new, config.event_interval);
-            if crossed(old, new, config.global_queue_interval) {
+            // Eager polls count as ticks (see `advance_tick`), and a nested
+            // spawn queued for remote work makes the injector due now.
+            let tick = advance_tick(&mut core.tick);
+            core.maintenance_due = crossed(tick.old, tick.new, config.event_interval);
+            if tick.remote_due || crossed(tick.old, tick.new, config.global_queue_interval) {
                 if let Some(task) = shared.steal_injector(&core.local) {
                     return Some(task);
                 }
