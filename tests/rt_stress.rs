@@ -4,7 +4,9 @@
 //! leaks); wakers kept past the runtime's drop and woken afterwards from
 //! other threads; join handles dropped on other threads while their tasks
 //! complete. No sleep orders anything: threads meet at barriers and
-//! channels, and counts are checked once everything has been joined.
+//! channels, and counts are checked once everything has been joined. Also
+//! nested eager chains racing remote spawns (the injector look of a nested
+//! spawn).
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier, Mutex, mpsc};
@@ -73,6 +75,99 @@ fn a_million_tasks_on_two_stealing_workers_each_run_and_drop_once() {
     let metrics = rt.metrics();
     assert!(metrics.steals > 0, "the idle worker stole: {metrics:?}");
     assert_eq!(metrics.live_tasks, 0);
+}
+
+/// A chain of `depth` nested spawns whose links bump `runs[base + k]` and
+/// carry a `Mark`; every third link yields first (so some links are
+/// promoted and queued whatever the injector holds).
+fn marked_chain(
+    base: usize,
+    k: usize,
+    depth: usize,
+    runs: Arc<Vec<AtomicU8>>,
+    drops: Arc<Vec<AtomicU8>>,
+) -> keen::task::JoinHandle<()> {
+    keen::spawn(async move {
+        let _mark = Mark {
+            slots: drops.clone(),
+            i: base + k,
+        };
+        if k % 3 == 0 {
+            yield_now().await;
+        }
+        runs[base + k].fetch_add(1, SeqCst);
+        if k + 1 < depth {
+            marked_chain(base, k + 1, depth, runs, drops).await.unwrap();
+        }
+    })
+}
+
+#[test]
+fn nested_chains_racing_remote_spawns_run_every_task_once() {
+    // The nested eager spawn looks at the injector (a hint that flips while
+    // a plain thread keeps spawning) and is queued instead when it sees
+    // work there, on the workers and on the `block_on` thread alike. Race
+    // that look: chains of nested spawns on both workers and in `block_on`
+    // while remote spawns come and go; nothing may run twice or be lost.
+    const CHAINS: usize = 200;
+    const DEPTH: usize = 20;
+    const REMOTE: usize = 20_000;
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let (runs, drops) = (slots(CHAINS * DEPTH), slots(CHAINS * DEPTH));
+    let remote_runs = slots(REMOTE);
+    let start = Arc::new(Barrier::new(2));
+    let remote = {
+        let (handle, remote_runs, start) =
+            (rt.handle().clone(), remote_runs.clone(), start.clone());
+        thread::spawn(move || {
+            start.wait();
+            let handles: Vec<_> = (0..REMOTE)
+                .map(|i| {
+                    let remote_runs = remote_runs.clone();
+                    handle.spawn(async move {
+                        remote_runs[i].fetch_add(1, SeqCst);
+                    })
+                })
+                .collect();
+            handles
+        })
+    };
+    let (r, d) = (runs.clone(), drops.clone());
+    rt.block_on(async move {
+        start.wait();
+        let mut chains = Vec::new();
+        for c in 0..CHAINS {
+            let (r, d) = (r.clone(), d.clone());
+            if c % 2 == 0 {
+                // From the workers: the chain's root is queued.
+                chains.push(keen::spawn_lazy(async move {
+                    marked_chain(c * DEPTH, 0, DEPTH, r, d).await.unwrap();
+                }));
+            } else {
+                // From this `block_on` thread, eagerly.
+                chains.push(marked_chain(c * DEPTH, 0, DEPTH, r, d));
+            }
+        }
+        for chain in chains {
+            chain.await.unwrap();
+        }
+    });
+    let handles = remote.join().unwrap();
+    rt.block_on(async {
+        for handle in handles {
+            handle.await.unwrap();
+        }
+    });
+    assert!(all_once(&runs), "every chain link ran exactly once");
+    assert!(
+        all_once(&drops),
+        "every chain link was dropped exactly once"
+    );
+    assert!(all_once(&remote_runs), "every remote task ran exactly once");
+    assert_eq!(rt.metrics().live_tasks, 0);
 }
 
 #[test]
