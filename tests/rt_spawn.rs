@@ -379,6 +379,75 @@ fn shutdown_drops_every_pending_future_exactly_once() {
 }
 
 #[test]
+fn shutdown_drops_eager_children_queued_before_they_were_ever_bound() {
+    // A child that wakes itself in its eager step is queued without joining
+    // the owned-task list (it joins only when it first goes idle), so at
+    // shutdown only the queue reaches it. Children that yield forever are
+    // never idle at all; children that yield once and then wait are idle
+    // (bound) if they got a second poll. Every future must be dropped at
+    // shutdown, exactly once, and every handle report cancellation.
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let drops = DropCounter::new();
+        let mut handles = rt.block_on(async {
+            (0..200)
+                .map(|i| {
+                    let token = drops.token();
+                    keen::spawn(async move {
+                        let _token = token;
+                        if i % 2 == 0 {
+                            loop {
+                                task::yield_now().await;
+                            }
+                        } else {
+                            task::yield_now().await;
+                            std::future::pending::<()>().await;
+                        }
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        drop(rt);
+        assert_eq!(drops.get(), 200, "{cfg:?}");
+        for handle in &mut handles {
+            match poll_once(handle) {
+                Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+                other => panic!("expected cancelled, got {:?}", other.map(|r| r.is_ok())),
+            }
+        }
+    });
+}
+
+#[test]
+fn an_unbound_queued_child_can_be_aborted_and_completes_normally() {
+    // Queued straight from its eager step (not yet in the owned-task list;
+    // on current-thread still queued when the abort comes, on multi-thread
+    // queued or already idle): the abort cancels it, and a sibling that
+    // just completes after its yield finishes with its output.
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        rt.block_on(async {
+            let drops = DropCounter::new();
+            let token = drops.token();
+            let aborted = keen::spawn(async move {
+                let _token = token;
+                task::yield_now().await;
+                std::future::pending::<()>().await;
+            });
+            aborted.abort();
+            let done = keen::spawn(async {
+                task::yield_now().await;
+                7
+            });
+            assert!(aborted.await.unwrap_err().is_cancelled());
+            assert_eq!(done.await.unwrap(), 7);
+            assert_eq!(drops.get(), 1);
+            assert_eq!(keen::Handle::current().metrics().live_tasks, 0);
+        });
+    });
+}
+
+#[test]
 fn an_eager_child_that_yields_is_not_stranded_behind_its_busy_parent() {
     // The child wakes itself in its eager step; the parent then keeps its
     // worker busy. An idle sibling worker must pick the child up meanwhile.

@@ -29,16 +29,21 @@ pub(crate) struct TestScheduler(Arc<Inner>);
 #[derive(Default)]
 struct Inner {
     queue: Mutex<VecDeque<Notified>>,
-    owned: Mutex<Vec<Task>>,
+    /// The owned-task list, and whether shutdown closed it.
+    owned: Mutex<(Vec<Task>, bool)>,
 }
 
 impl Schedule for TestScheduler {
     fn bind(&self, task: Task) -> Result<(), Task> {
-        self.0.owned.lock().unwrap().push(task);
+        let mut owned = self.0.owned.lock().unwrap();
+        if owned.1 {
+            return Err(task);
+        }
+        owned.0.push(task);
         Ok(())
     }
     fn release(&self, ptr: NonNull<Header>) -> Option<Task> {
-        let mut owned = self.0.owned.lock().unwrap();
+        let owned = &mut self.0.owned.lock().unwrap().0;
         let pos = owned.iter().position(|t| t.ptr() == ptr)?;
         Some(owned.swap_remove(pos))
     }
@@ -49,6 +54,27 @@ impl Schedule for TestScheduler {
 }
 
 impl TestScheduler {
+    /// Shutdown's first half, as the flavours do it: closes the owned-task
+    /// list (later binds fail) and cancels every task in it.
+    fn close_and_cancel_owned(&self) {
+        let owned = {
+            let mut owned = self.0.owned.lock().unwrap();
+            owned.1 = true;
+            std::mem::take(&mut owned.0)
+        };
+        for task in owned {
+            task.shutdown();
+        }
+    }
+
+    /// Shutdown's second half: every queued task is shut down (not just
+    /// dropped: a task queued from its eager step was never bound).
+    fn shut_down_queue(&self) {
+        for task in self.take_queue() {
+            task.shutdown();
+        }
+    }
+
     /// Takes every queued wake, in order.
     pub(crate) fn take_queue(&self) -> Vec<Notified> {
         self.0.queue.lock().unwrap().drain(..).collect()
@@ -249,10 +275,7 @@ fn loom_shutdown_races_a_wake() {
         } = setup();
         let waking = thread::spawn(move || waker.wake());
         // Shutdown: take the owned list and cancel each task.
-        let owned: Vec<Task> = std::mem::take(&mut *s.0.owned.lock().unwrap());
-        for task in owned {
-            task.shutdown();
-        }
+        s.close_and_cancel_owned();
         waking.join().unwrap();
         s.run_all(); // stale wakes are dropped
         let dropped = Arc::new(AtomicUsize::new(0));
@@ -320,6 +343,78 @@ fn loom_an_escaped_waker_races_the_eager_completion() {
             assert!(s.take_queue().is_empty(), "a finished task is never queued");
             drop(out);
             assert_eq!(Arc::strong_count(&token), 1);
+        });
+    }
+}
+
+/// Wakes itself in its first (eager) poll, so it is queued without being
+/// bound; in its second poll hands its waker out and waits; ready in its
+/// third.
+struct SelfWakeThenWait {
+    polls: usize,
+    waker_out: Arc<Mutex<Option<Waker>>>,
+    token: Arc<()>,
+}
+
+impl Future for SelfWakeThenWait {
+    type Output = Arc<()>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Arc<()>> {
+        self.polls += 1;
+        match self.polls {
+            1 => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            2 => {
+                *self.waker_out.lock().unwrap() = Some(cx.waker().clone());
+                Poll::Pending
+            }
+            _ => Poll::Ready(self.token.clone()),
+        }
+    }
+}
+
+/// A task queued from its eager step, never bound to the owned-task list,
+/// races shutdown: a runner polls it (it binds itself before going idle)
+/// while shutdown closes the list and cancels what is in it; then the queue
+/// is shut down and the handed-out waker fires late. Whichever way the bind
+/// and the close interleave — bound first and cancelled from the list, or
+/// refused by the closed list and cancelled by the runner, or (with no
+/// runner) cancelled from the queue — the future is dropped exactly once
+/// and the handle reports cancellation.
+#[test]
+fn loom_an_unbound_queued_task_races_shutdown() {
+    for with_runner in [true, false] {
+        loom::model(move || {
+            let s = TestScheduler::default();
+            let token = Arc::new(());
+            let waker_out = Arc::new(Mutex::new(None));
+            let future = SelfWakeThenWait {
+                polls: 0,
+                waker_out: waker_out.clone(),
+                token: token.clone(),
+            };
+            let (handle, completed) = task::spawn_eager(future, &s, Locals::new());
+            assert!(!completed);
+            assert!(s.0.owned.lock().unwrap().0.is_empty(), "queued, not bound");
+            let running = with_runner.then(|| {
+                let s2 = s.clone();
+                thread::spawn(move || s2.run_all())
+            });
+            s.close_and_cancel_owned();
+            if let Some(running) = running {
+                running.join().unwrap();
+            }
+            s.shut_down_queue();
+            if let Some(waker) = waker_out.lock().unwrap().take() {
+                waker.wake(); // after shutdown: harmless
+            }
+            s.shut_down_queue();
+            match loom::future::block_on(handle) {
+                Ok(_) => panic!("the task was never woken for its third poll"),
+                Err(e) => assert!(e.is_cancelled()),
+            }
+            assert_eq!(Arc::strong_count(&token), 1, "dropped exactly once");
         });
     }
 }

@@ -18,9 +18,12 @@ pub struct RuntimeMetrics {
     pub steals: u64,
     /// Times a worker parked for lack of work.
     pub parks: u64,
-    /// Tasks queued or promoted that have not finished. A task leaves the
-    /// count before its join handle can see it finish, so once a handle
-    /// resolved its task is not counted here.
+    /// Tasks in the runtime's owned-task list: spawned lazily, or promoted
+    /// and gone idle (waiting on a waker) at least once, and not finished.
+    /// A task that woke itself in its eager step is counted only once it
+    /// first waits (a child that yields and then completes never is). A
+    /// task leaves the count before its join handle can see it finish, so
+    /// once a handle resolved its task is not counted here.
     pub live_tasks: usize,
     /// Threads in the blocking pool right now.
     pub blocking_threads: usize,

@@ -87,8 +87,10 @@ impl Common {
     /// The shutdown tail both flavours share, once their threads have
     /// stopped: inside the scheduler's thread context `on`, close the
     /// owned-task list and drop every task's future, once; then `drain` the
-    /// flavour's queues (the wakes left are of completed tasks); then, out
-    /// of the context, shut the driver down.
+    /// flavour's queues, shutting each queued task down (most are wakes of
+    /// tasks just cancelled; a task that woke itself in its eager step and
+    /// was never bound is reached only there); then, out of the context,
+    /// shut the driver down.
     pub(crate) fn shut_down(&self, on: ThreadRef<'_>, drain: impl FnOnce(), driver: &SharedDriver) {
         enter(on, || {
             for task in self.owned.close_and_take_all() {

@@ -126,13 +126,15 @@ impl CurrentThread {
             core: RefCell::new(Some(core)),
         };
         let drain = || {
-            while cx.next_task().is_some() {}
+            while let Some(task) = cx.next_task() {
+                task.shutdown();
+            }
             let remote = {
                 let mut remote = shared.remote.lock();
                 remote.closed = true;
                 std::mem::take(&mut remote.tasks)
             };
-            drop(remote);
+            remote.into_iter().for_each(Notified::shutdown);
         };
         let driver = shared.parker.shared_driver();
         shared
@@ -404,7 +406,7 @@ impl Flavour for Shared {
             let mut remote = self.remote.lock();
             if remote.closed {
                 drop(remote);
-                drop(task); // shut down: the task is or will be cancelled
+                task.shutdown(); // cancelled unless it completed
                 return;
             }
             remote.tasks.push_back(task);

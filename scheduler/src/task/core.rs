@@ -12,12 +12,19 @@ use super::{Id, JoinError};
 use crate::locals::Locals;
 use crate::loom::UnsafeCell;
 
+/// `Header::owned_slot` of a task not (yet) in the owned-task list.
+pub(crate) const UNBOUND: usize = usize::MAX;
+
 /// The part of a task every handle can see, whatever its future type.
 ///
 /// Which field may be touched when:
 /// - `state`: always (atomic).
 /// - `vtable`, `id`: immutable after allocation.
-/// - `owned_slot`: under the owned-task list's shard lock only.
+/// - `owned_slot`: written when the task is bound to the owned-task list,
+///   by its exclusive owner (the thread holding `RUNNING`, or the lazy
+///   spawner before the task is queued) under the list's shard lock; read
+///   under that lock, or by the `RUNNING` holder to learn whether the task
+///   was ever bound ([`UNBOUND`] until then).
 /// - `locals`: only by the thread that holds `RUNNING`.
 /// - `join_waker`: by the `JoinHandle` while `JOIN_WAKER` is clear and the
 ///   task is not complete; by the task side once `JOIN_WAKER` was set when
@@ -33,7 +40,7 @@ pub(crate) struct Header {
 }
 
 // SAFETY: every non-`Sync` field is guarded by the rules in the doc comment
-// above: `owned_slot` by a lock, `locals` and the stage by `RUNNING`, the join
+// above: `owned_slot` by the owner's exclusivity and a lock, `locals` and the stage by `RUNNING`, the join
 // waker by the `JOIN_WAKER` protocol; the rest is atomic or immutable.
 unsafe impl Send for Header {}
 // SAFETY: shared access is safe for the same reason: every `&Header` user
@@ -103,7 +110,7 @@ impl<F: Future, S> Cell<F, S> {
                 state: State::new(initial_state),
                 vtable,
                 id,
-                owned_slot: StdUnsafeCell::new(usize::MAX),
+                owned_slot: StdUnsafeCell::new(UNBOUND),
                 locals: StdUnsafeCell::new(locals),
                 join_waker: UnsafeCell::new(None),
             });

@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::task::{Context, Poll, Waker};
 
-use super::core::{Cell, Header, Stage, Vtable};
+use super::core::{Cell, Header, Stage, UNBOUND, Vtable};
 use super::recycle;
 use super::state::{State, ToIdle, ToRunning};
 use super::waker::waker_ref;
@@ -249,6 +249,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         // join handle that resolved never leaves its task counted live.
         let released = self
             .scheduler()
+            .filter(|_| self.is_bound())
             .and_then(|s| s.release(self.header_ptr()))
             .map(mem::ManuallyDrop::new);
         let prev = self.state().transition_to_complete();
@@ -342,6 +343,43 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
     }
 
+    /// Whether the task was ever bound to the owned-task list (a promoted
+    /// task is bound only once it goes idle: see `bind_before_idle`).
+    /// Caller holds `RUNNING`.
+    fn is_bound(&self) -> bool {
+        // SAFETY: `owned_slot` is written only by the task's exclusive owner
+        // (see the field rules in `core.rs`), which the RUNNING holder is.
+        unsafe { *self.header().owned_slot.get() != UNBOUND }
+    }
+
+    /// Before a promoted task that is not in the owned-task list goes idle
+    /// (pending and not woken: only a waker can reach it then), binds it.
+    /// A task that woke itself is queued instead and stays unbound: a queue
+    /// reaches it at shutdown (the drains shut queued tasks down), so a task
+    /// that yields in its eager step and then completes never touches the
+    /// list. Caller holds `RUNNING` and the poller's reference; `false` if
+    /// the list is closed, and then the task was cancelled, which consumed
+    /// both.
+    fn bind_before_idle(&self) -> bool {
+        if self.is_bound() || self.state().load().is_notified() {
+            // Bound already, or about to be queued (nobody else clears
+            // NOTIFIED while RUNNING is held).
+            return true;
+        }
+        let scheduler = self.scheduler().expect("a promoted task has a scheduler");
+        self.state().ref_inc(); // the owned-task list's reference
+        match bind(scheduler, self.header_ptr()) {
+            Ok(()) => true,
+            Err(task) => {
+                // Shutting down: give the list's reference back, cancel.
+                mem::forget(task);
+                let _ = self.state().ref_dec();
+                Self { cell: self.cell }.cancel();
+                false
+            }
+        }
+    }
+
     /// Finishes a poll that returned `Pending`. Caller holds `RUNNING` and
     /// the poller's reference, which ends up dropped or queued (at
     /// `placement` if the task woke itself meanwhile).
@@ -404,7 +442,11 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         match harness.state().transition_to_running() {
             ToRunning::Success => match harness.poll_future() {
                 Poll::Ready(()) => harness.complete(),
-                Poll::Pending => harness.after_pending(Placement::Yielded),
+                Poll::Pending => {
+                    if harness.bind_before_idle() {
+                        harness.after_pending(Placement::Yielded);
+                    }
+                }
             },
             ToRunning::Cancelled => harness.cancel(),
             ToRunning::Failed => harness.drop_reference(),
@@ -498,11 +540,12 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 
     /// # Safety
-    /// `ptr` is a `Cell<F, S>` header and the caller gives up the owned-list
-    /// reference (already removed from the list).
+    /// `ptr` is a `Cell<F, S>` header and the caller gives up a reference:
+    /// the owned list's (already removed from the list) or a queued
+    /// `Notified`'s.
     unsafe fn shutdown(ptr: NonNull<Header>) {
         // SAFETY: `ptr` is this cell's header (reached through its own
-        // vtable), kept alive by the owned-list reference handed over.
+        // vtable), kept alive by the reference handed over.
         let harness = unsafe { Self::from_raw(ptr) };
         if harness.state().transition_to_shutdown() {
             harness.cancel();
@@ -605,13 +648,7 @@ where
         }
         Poll::Pending => {
             harness.set_scheduler(scheduler.clone());
-            harness.state().ref_inc(); // the owned-task list's reference
-            if let Err(task) = scheduler.bind(Task(raw)) {
-                // Shutting down: give the list's reference back, cancel.
-                mem::forget(task);
-                let _ = harness.state().ref_dec();
-                harness.cancel();
-            } else {
+            if harness.bind_before_idle() {
                 // The spawner keeps running: a self-wake must be visible
                 // to idle siblings.
                 harness.after_pending(Placement::Back);
@@ -620,6 +657,26 @@ where
         }
     }
 }
+
+/// Binds the task at `ptr` to `scheduler`'s owned-task list, handing it a
+/// reference the caller took; `owned_slot` stops reading [`UNBOUND`] (the
+/// list overwrites it with its slot; a scheduler that keeps no slots, as
+/// the loom models' one, leaves the mark). Caller is the task's exclusive
+/// owner (it holds `RUNNING`, or has not queued the task yet).
+fn bind<S: Schedule>(scheduler: &S, ptr: NonNull<Header>) -> Result<(), Task> {
+    // SAFETY: the caller owns the task exclusively (above), so nothing else
+    // reads or writes `owned_slot` now (see the field rules in `core.rs`).
+    unsafe { *ptr.as_ref().owned_slot.get() = BOUND };
+    let bound = scheduler.bind(Task(RawTask { ptr }));
+    if bound.is_err() {
+        // SAFETY: as above; the list refused the task, so it never wrote.
+        unsafe { *ptr.as_ref().owned_slot.get() = UNBOUND };
+    }
+    bound
+}
+
+/// `owned_slot` while a bind is under way (until the list writes its slot).
+const BOUND: usize = UNBOUND - 1;
 
 /// Spawns lazily: allocate notified, bind, queue.
 fn spawn_lazy_raw<F, S>(future: F, scheduler: &S, id: super::Id, locals: Locals) -> RawTask
@@ -637,7 +694,7 @@ where
     );
     let raw = RawTask { ptr };
     let notified = Notified(raw);
-    match scheduler.bind(Task(raw)) {
+    match bind(scheduler, ptr) {
         // To the back of the queue, like a yield: lazily spawned tasks
         // start in spawn order (trio's order for a lazy task group).
         Ok(()) => scheduler.schedule(notified, Placement::Back),

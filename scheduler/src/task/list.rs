@@ -1,5 +1,8 @@
-//! The owned-task list: every promoted, unfinished task, so shutdown can
-//! drop each future exactly once. Sharded by task id to keep promotion and
+//! The owned-task list: every unfinished task that has gone idle at least
+//! once (or was spawned lazily), so shutdown can drop each future exactly
+//! once; a task queued straight from its eager step joins only when it
+//! first goes idle (`harness.rs`, `bind_before_idle`), and until then
+//! shutdown reaches it through its queue. Sharded by task id to keep promotion and
 //! completion on different workers off one lock.
 
 use std::ptr::NonNull;
@@ -56,7 +59,8 @@ impl OwnedTasks {
             return Err(task);
         }
         let entry = shard.tasks.vacant_entry();
-        // SAFETY: `owned_slot` is only touched under this shard's lock.
+        // SAFETY: the binder owns the task exclusively and holds this
+        // shard's lock (the field rules in `core.rs`).
         unsafe { *header.owned_slot.get() = entry.key() };
         entry.insert(task);
         Ok(())
@@ -67,7 +71,8 @@ impl OwnedTasks {
         // SAFETY: the caller holds a reference, so the header is live.
         let header = unsafe { ptr.as_ref() };
         let mut shard = self.shard(header).lock();
-        // SAFETY: `owned_slot` is only touched under this shard's lock.
+        // SAFETY: written only at bind, by the task's exclusive owner,
+        // before the task was reachable from here; read under the lock.
         let slot = unsafe { *header.owned_slot.get() };
         match shard.tasks.get(slot) {
             Some(task) if task.0.ptr == ptr => Some(shard.tasks.remove(slot)),

@@ -190,6 +190,17 @@ impl Notified {
     pub(crate) fn id(&self) -> Id {
         self.0.header().id
     }
+
+    /// Cancels the queued task at runtime shutdown (drops its future
+    /// unless it completed or is being polled), giving up this reference.
+    /// Every queue drained at shutdown goes through here, not `drop`: a
+    /// task that woke itself in its eager step is queued before it is ever
+    /// bound to the owned-task list, so the queue is the only way to it.
+    pub(crate) fn shutdown(self) {
+        let raw = ManuallyDrop::new(self).0;
+        // SAFETY: the `Notified` reference is handed to `shutdown`.
+        unsafe { (raw.header().vtable.shutdown)(raw.ptr) }
+    }
 }
 
 impl Drop for Notified {

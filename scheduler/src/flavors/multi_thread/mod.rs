@@ -261,8 +261,12 @@ impl MultiThread {
             shared.drain_injector();
             let cores = std::mem::take(&mut *shared.cores.lock());
             for mut core in cores {
-                drop(core.lifo.take());
-                while core.local.pop().is_some() {}
+                if let Some(task) = core.lifo.take() {
+                    task.shutdown();
+                }
+                while let Some(task) = core.local.pop() {
+                    task.shutdown();
+                }
             }
         };
         shared
@@ -321,7 +325,7 @@ impl Shared {
     /// [`inject`](Self::inject) into `injector`, one of this scheduler's two.
     fn inject_into(&self, injector: &Injector<Notified>, task: Notified) -> bool {
         if self.injector_closed.load(SeqCst) {
-            drop(task);
+            task.shutdown();
             return false;
         }
         injector.push(task);
@@ -397,12 +401,12 @@ impl Shared {
             || self.remotes.iter().any(|r| !r.stealer.is_empty())
     }
 
-    /// Drops every task queued in both injectors.
+    /// Shuts down every task queued in both injectors.
     fn drain_injector(&self) {
         for injector in [&self.injector, &self.from_block_on] {
             loop {
                 match injector.steal() {
-                    Steal::Success(task) => drop(task),
+                    Steal::Success(task) => task.shutdown(),
                     Steal::Empty => break,
                     Steal::Retry => {}
                 }
