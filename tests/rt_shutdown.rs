@@ -1,6 +1,7 @@
 //! Shutdown: futures dropped at shutdown see their runtime,
 //! `shutdown_timeout` does not wait for a stuck blocking closure, and wakes
-//! racing workers that park and unpark are not lost.
+//! racing workers that park and unpark are not lost; a worker that outlives
+//! `shutdown_timeout` shuts its queued tasks down when it returns.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,4 +74,52 @@ fn wakes_after_idling_are_not_lost() {
             rt.block_on(task).unwrap();
         }
     });
+}
+
+/// Sends on its channel when dropped.
+struct SignalsDrop(std::sync::mpsc::Sender<()>);
+
+impl Drop for SignalsDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+#[test]
+fn a_worker_stuck_past_shutdown_timeout_has_its_queued_tasks_shut_down_when_it_returns() {
+    // The only worker's task eagerly spawns a child that yields forever
+    // (queued on that worker, never bound to the owned-task list), then
+    // blocks the worker. `shutdown_timeout` gives up waiting for it, so
+    // shutdown's drain never sees that worker's queue. When the worker is
+    // released it finishes its poll, sees the shutdown and returns its core:
+    // the child queued there must be shut down then, not left to the runtime
+    // memory's eventual drop.
+    let rt = keen::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let (dropped_tx, dropped) = std::sync::mpsc::channel();
+    let (spawned_tx, spawned) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    drop(rt.spawn(async move {
+        let token = SignalsDrop(dropped_tx);
+        drop(keen::spawn(async move {
+            let _token = token;
+            loop {
+                keen::task::yield_now().await;
+            }
+        }));
+        spawned_tx.send(()).unwrap();
+        let _ = released.recv(); // the worker is stuck until the test says
+    }));
+    spawned.recv().unwrap();
+    rt.shutdown_timeout(Duration::from_millis(50));
+    assert!(
+        dropped.try_recv().is_err(),
+        "the child sits in the stuck worker's queue"
+    );
+    drop(release);
+    dropped
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the returning worker shut its queued child down");
 }

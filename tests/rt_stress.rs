@@ -229,39 +229,67 @@ fn spawns_racing_shutdown_run_or_are_dropped_once_and_never_leak() {
 
 #[test]
 fn a_task_dropped_at_shutdown_that_spawns_does_not_leak_its_child() {
-    each(&ALL, |cfg| {
-        let rt = cfg.build();
-        let drops = slots(2);
-        let d = drops.clone();
-        struct SpawnOnDrop(Option<Mark>);
-        impl Drop for SpawnOnDrop {
-            fn drop(&mut self) {
-                let child = self.0.take().unwrap();
-                // During shutdown: the child is refused and dropped, or
-                // queued and dropped with the rest; never leaked.
-                if let Ok(handle) = keen::Handle::try_current() {
-                    drop(handle.spawn(async move {
-                        let _child = child;
-                        std::future::pending::<()>().await;
-                    }));
+    // Parent and child each either wait forever or yield forever: a parent
+    // that yields is queued at shutdown without ever joining the owned-task
+    // list (so it is dropped by the queue drain, not the list walk), and a
+    // child that yields in its eager step is queued, unbound, while that
+    // drain runs. Every combination: each future dropped exactly once.
+    for (parent_yields, child_yields) in
+        [(false, false), (false, true), (true, false), (true, true)]
+    {
+        each(&ALL, |cfg| {
+            let rt = cfg.build();
+            let drops = slots(2);
+            let d = drops.clone();
+            struct SpawnOnDrop(Option<Mark>, bool);
+            impl Drop for SpawnOnDrop {
+                fn drop(&mut self) {
+                    let child = self.0.take().unwrap();
+                    let yields = self.1;
+                    // During shutdown: the child is refused and dropped, or
+                    // queued and dropped with the rest; never leaked.
+                    // `keen::spawn` (eager where the thread allows it), not
+                    // the handle's: the child's first step runs in the drain.
+                    if keen::Handle::try_current().is_ok() {
+                        drop(keen::spawn(async move {
+                            let _child = child;
+                            forever(yields).await;
+                        }));
+                    }
                 }
             }
-        }
-        rt.block_on(async move {
-            let parent = SpawnOnDrop(Some(Mark {
-                slots: d.clone(),
-                i: 1,
-            }));
-            let mark = Mark { slots: d, i: 0 };
-            drop(keen::spawn(async move {
-                let _parent = parent;
-                let _mark = mark;
-                std::future::pending::<()>().await;
-            }));
+            rt.block_on(async move {
+                let parent = SpawnOnDrop(
+                    Some(Mark {
+                        slots: d.clone(),
+                        i: 1,
+                    }),
+                    child_yields,
+                );
+                let mark = Mark { slots: d, i: 0 };
+                drop(keen::spawn(async move {
+                    let _parent = parent;
+                    let _mark = mark;
+                    forever(parent_yields).await;
+                }));
+            });
+            drop(rt);
+            assert!(
+                all_once(&drops),
+                "parent and child each dropped once ({cfg:?}, parent yields: {parent_yields}, child yields: {child_yields})"
+            );
         });
-        drop(rt);
-        assert!(all_once(&drops), "parent and child each dropped once");
-    });
+    }
+}
+
+/// Never completes: yields forever, or waits forever.
+async fn forever(yields: bool) {
+    if yields {
+        loop {
+            yield_now().await;
+        }
+    }
+    std::future::pending::<()>().await;
 }
 
 #[test]

@@ -99,6 +99,8 @@ pub struct MetricsSnapshot {
     pub steals: u64,
     /// Times a worker parked for lack of work.
     pub parks: u64,
-    /// Promoted or queued tasks that have not finished yet.
+    /// Unfinished tasks in the owned-task list: spawned lazily, or promoted
+    /// and gone idle at least once (a task queued straight from its eager
+    /// step joins when it first waits).
     pub live_tasks: usize,
 }

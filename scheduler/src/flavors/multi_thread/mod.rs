@@ -66,6 +66,10 @@ pub(crate) struct Shared {
     )]
     cores: Mutex<Vec<Box<Core>>>,
     cores_returned: Condvar,
+    /// Shutdown took the cores and shut their queued tasks down: a core
+    /// returned later (a worker that outlived `shutdown_timeout`) has its
+    /// queued tasks shut down as it comes back. Read and set under `cores`.
+    cores_drained: AtomicBool,
     /// Threads parked in `block_on`, woken on shutdown-on-panic.
     block_on_waiters: ParkerList,
 }
@@ -195,6 +199,7 @@ impl MultiThread {
                 driver,
                 cores: Mutex::new(cores),
                 cores_returned: Condvar::new(),
+                cores_drained: AtomicBool::new(false),
                 block_on_waiters: ParkerList::default(),
             }),
             threads: Mutex::new(Vec::new()),
@@ -259,14 +264,13 @@ impl MultiThread {
         let drain = || {
             shared.injector_closed.store(true, SeqCst);
             shared.drain_injector();
-            let cores = std::mem::take(&mut *shared.cores.lock());
+            let cores = {
+                let mut cores = shared.cores.lock();
+                shared.cores_drained.store(true, SeqCst);
+                std::mem::take(&mut *cores)
+            };
             for mut core in cores {
-                if let Some(task) = core.lifo.take() {
-                    task.shutdown();
-                }
-                while let Some(task) = core.local.pop() {
-                    task.shutdown();
-                }
+                core.shut_down_queued();
             }
         };
         shared
@@ -299,7 +303,7 @@ impl Shared {
             outbox: RefCell::new(Vec::with_capacity(OUTBOX)),
         };
         enter(ThreadRef::MultiThreadBlockOn(&cx), || {
-            root.poll_until_ready(
+            let output = root.poll_until_ready(
                 &waker,
                 || self.common.panic_policy.check(),
                 || {
@@ -308,7 +312,11 @@ impl Shared {
                         parker.park(None);
                     }
                 },
-            )
+            );
+            // Inside the runtime's context: after a shutdown the flush shuts
+            // the held tasks down, dropping futures that may need it.
+            cx.flush();
+            output
         })
     }
 
@@ -360,8 +368,17 @@ impl Shared {
         })
     }
 
-    fn return_core(&self, core: Box<Core>) {
-        self.cores.lock().push(core);
+    fn return_core(&self, mut core: Box<Core>) {
+        let mut cores = self.cores.lock();
+        if self.cores_drained.load(SeqCst) {
+            // Back after shutdown drained the others (`cores_drained`): its
+            // queue may hold tasks never bound to the owned-task list.
+            drop(cores);
+            core.shut_down_queued();
+            return;
+        }
+        cores.push(core);
+        drop(cores);
         self.cores_returned.notify_all();
     }
 

@@ -45,6 +45,17 @@ pub(crate) struct Core {
 }
 
 impl Core {
+    /// Shuts down every task queued on this core (runtime shutdown: some
+    /// may never have been bound to the owned-task list).
+    pub(crate) fn shut_down_queued(&mut self) {
+        if let Some(task) = self.lifo.take() {
+            task.shutdown();
+        }
+        while let Some(task) = self.local.pop() {
+            task.shutdown();
+        }
+    }
+
     pub(crate) fn new(index: usize, parker: Parker) -> Core {
         Core {
             index,
