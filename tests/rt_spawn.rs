@@ -342,6 +342,16 @@ fn a_million_tiny_tasks() {
     });
 }
 
+/// Every handle is ready with a cancellation (the runtime shut down).
+fn assert_all_cancelled<T>(handles: &mut [task::JoinHandle<T>]) {
+    for handle in handles {
+        match poll_once(handle) {
+            Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
+            other => panic!("expected cancelled, got {:?}", other.map(|r| r.is_ok())),
+        }
+    }
+}
+
 #[test]
 fn shutdown_drops_every_pending_future_exactly_once() {
     each(&ALL, |cfg| {
@@ -367,12 +377,7 @@ fn shutdown_drops_every_pending_future_exactly_once() {
         });
         drop(rt);
         assert_eq!(drops.get(), 100);
-        for handle in &mut handles {
-            match poll_once(handle) {
-                Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
-                other => panic!("expected cancelled, got {:?}", other.map(|r| r.is_ok())),
-            }
-        }
+        assert_all_cancelled(&mut handles);
         // Wakes after shutdown are harmless.
         triggers.iter().for_each(|t| t.fire());
     });
@@ -409,12 +414,7 @@ fn shutdown_drops_eager_children_queued_before_they_were_ever_bound() {
         });
         drop(rt);
         assert_eq!(drops.get(), 200, "{cfg:?}");
-        for handle in &mut handles {
-            match poll_once(handle) {
-                Poll::Ready(Err(e)) => assert!(e.is_cancelled()),
-                other => panic!("expected cancelled, got {:?}", other.map(|r| r.is_ok())),
-            }
-        }
+        assert_all_cancelled(&mut handles);
     });
 }
 
