@@ -126,6 +126,83 @@ fn tasks_get_permits_in_arrival_order() {
     });
 }
 
+/// Waiters that give up after a few polls, racing the grants other workers
+/// make: a grant now frees the waiter's node at once and the waiter learns
+/// of it from its ticket, so an acquire dropped between its grant and its
+/// next poll must pass the permits on, and a freed key handed to a new
+/// waiter must not be mistaken for the old one. Whatever the interleaving,
+/// the limit holds and every permit comes back.
+#[test]
+fn waiters_giving_up_while_grants_race_them_lose_and_duplicate_nothing() {
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let (max, got, gave_up, left) = run_in_task(&rt, async {
+            let sem = Arc::new(Semaphore::new(3));
+            let active = Arc::new(AtomicUsize::new(0));
+            let max = Arc::new(AtomicUsize::new(0));
+            let got = Arc::new(AtomicUsize::new(0));
+            let gave_up = Arc::new(AtomicUsize::new(0));
+            let tasks: Vec<_> = (0..400usize)
+                .map(|i| {
+                    let (sem, active, max, got, gave_up) = (
+                        sem.clone(),
+                        active.clone(),
+                        max.clone(),
+                        got.clone(),
+                        gave_up.clone(),
+                    );
+                    keen::spawn(async move {
+                        let n = 1 + (i % 3) as u32;
+                        let patience = i % 5; // polls before giving up
+                        let mut acquire = Box::pin(sem.acquire_many(n));
+                        let mut polls = 0;
+                        let permit = std::future::poll_fn(|cx| match acquire.as_mut().poll(cx) {
+                            std::task::Poll::Ready(p) => std::task::Poll::Ready(Some(p)),
+                            std::task::Poll::Pending if polls >= patience => {
+                                std::task::Poll::Ready(None)
+                            }
+                            std::task::Poll::Pending => {
+                                polls += 1;
+                                cx.waker().wake_by_ref();
+                                std::task::Poll::Pending
+                            }
+                        })
+                        .await;
+                        // The acquire is dropped here if it gave up.
+                        drop(acquire);
+                        let Some(permit) = permit else {
+                            gave_up.fetch_add(1, Ordering::SeqCst);
+                            return;
+                        };
+                        let _permit = permit.unwrap();
+                        let now = active.fetch_add(n as usize, Ordering::SeqCst) + n as usize;
+                        max.fetch_max(now, Ordering::SeqCst);
+                        yield_now().await;
+                        active.fetch_sub(n as usize, Ordering::SeqCst);
+                        got.fetch_add(1, Ordering::SeqCst);
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            (
+                max.load(Ordering::SeqCst),
+                got.load(Ordering::SeqCst),
+                gave_up.load(Ordering::SeqCst),
+                sem.available_permits(),
+            )
+        });
+        assert!(max <= 3, "{max} permits in use at once out of 3");
+        assert_eq!(got + gave_up, 400);
+        assert!(
+            got > 0 && gave_up > 0,
+            "got {got}, gave up {gave_up}: the test exercised one path only"
+        );
+        assert_eq!(left, 3, "permits were lost or duplicated");
+    });
+}
+
 #[test]
 fn dropped_waiters_lose_no_permit() {
     let sem = Semaphore::new(0);

@@ -293,3 +293,30 @@ fn loom_owned_permit_dropped_elsewhere_wakes_the_waiting_acquire() {
         assert_eq!(sem.available_permits(), 1);
     });
 }
+
+/// A grant removes the waiter's node at once (its key may be handed to the
+/// next waiter) and the waiter learns of it from its ticket, without the
+/// lock. A new waiter queuing while the release runs, possibly on the
+/// freed key, is neither served first nor taken for the old one.
+#[test]
+fn loom_a_reused_key_is_not_taken_for_a_served_ticket() {
+    loom::model(|| {
+        let sem = Arc::new(RawSemaphore::new(0));
+        let mut old = AcquireState::new(1);
+        assert!(poll(&sem, &mut old).is_pending());
+        let releaser = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.release(1))
+        };
+        let mut new = AcquireState::new(1);
+        let new_ready = poll(&sem, &mut new).is_ready();
+        let old_ready = poll(&sem, &mut old).is_ready();
+        releaser.join().unwrap();
+        assert!(!new_ready, "the new waiter was served before the old one");
+        assert!(old_ready || poll(&sem, &mut old).is_ready());
+        assert!(poll(&sem, &mut new).is_pending(), "one permit, served once");
+        sem.release(1);
+        assert!(poll(&sem, &mut new).is_ready());
+        assert_eq!(sem.available(), 0);
+    });
+}

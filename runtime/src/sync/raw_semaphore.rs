@@ -21,6 +21,17 @@
 //!   it even runs; if it is dropped then, it gives them back and they go to
 //!   the next waiter.
 //! - `CLOSED` makes every acquire fail; closing fails all queued waiters.
+//! - A queued waiter holds a *ticket*, numbered in queue order. Since
+//!   permits are handed out in queue order, the tickets served so far are
+//!   a prefix: `served` is the ticket of the last waiter granted, and a
+//!   live waiter whose ticket is at most `served` has its permits. The
+//!   grant removes the waiter's node from the queue at once
+//!   ([`WaitList::take_front`]), so a woken waiter learns it was served
+//!   from one atomic load, without the lock: under contention the lock is
+//!   taken once per hand-off (by the releaser), not twice. The `Release`
+//!   store of `served` after the grant and the waiter's `Acquire` load
+//!   carry what the previous holder did to the waiter. Cancelled waiters
+//!   leave gaps in the sequence; nobody asks about those tickets again.
 //!
 //! Lost wake-ups are impossible: a waiter sets `WAITERS` and then runs
 //! `distribute` under the lock, so a release that added permits before the
@@ -29,11 +40,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering::{AcqRel, Acquire as Load};
+use std::sync::atomic::Ordering::{AcqRel, Acquire as Load, Relaxed, Release};
 use std::task::{Context, Poll};
 
 use super::waiters::{Status, WaitList, Wakers};
-use crate::loom::{AtomicUsize, Mutex, const_fn_unless_loom};
+use crate::loom::{AtomicU64, AtomicUsize, Mutex, const_fn_unless_loom};
 
 const WAITERS: usize = 1;
 const CLOSED: usize = 2;
@@ -59,7 +70,21 @@ pub(crate) struct Closed;
 /// A FIFO semaphore with direct hand-off; see the module docs.
 pub(crate) struct RawSemaphore {
     state: AtomicUsize,
-    waiters: Mutex<WaitList<usize>>,
+    waiters: Mutex<WaitList<Waiter>>,
+    /// The ticket the next queued waiter gets; changed only under the
+    /// `waiters` lock (an atomic only to keep `RawSemaphore` `Sync`
+    /// without a second cell type).
+    next_ticket: AtomicU64,
+    /// The ticket of the last waiter granted (0: none yet); stored under
+    /// the lock, read without it. See the module docs.
+    served: AtomicU64,
+}
+
+/// A queued acquire: the permits it waits for and its ticket.
+#[derive(Debug, Clone, Copy)]
+struct Waiter {
+    need: usize,
+    ticket: u64,
 }
 
 impl RawSemaphore {
@@ -76,6 +101,8 @@ impl RawSemaphore {
             RawSemaphore {
                 state: AtomicUsize::new(permits << SHIFT),
                 waiters: Mutex::new(WaitList::new()),
+                next_ticket: AtomicU64::new(1),
+                served: AtomicU64::new(0),
             }
         }
     }
@@ -189,17 +216,26 @@ impl RawSemaphore {
 
     /// Hands free permits to the front waiters while they fit; keeps
     /// `WAITERS` equal to "queue non-empty". Called with the lock held.
-    fn distribute(&self, waiters: &mut WaitList<usize>, wakers: &mut Wakers) {
+    fn distribute(&self, waiters: &mut WaitList<Waiter>, wakers: &mut Wakers) {
         loop {
-            let Some(&need) = waiters.front() else {
+            let Some(&Waiter { need, ticket }) = waiters.front() else {
                 self.state.fetch_and(!WAITERS, AcqRel);
                 return;
             };
             if !self.take_free(need) {
                 return;
             }
-            waiters.grant_front(wakers);
+            waiters.take_front(wakers);
+            self.served.store(ticket, Release);
         }
+    }
+
+    /// Whether the queued acquire with `ticket` has been granted (see the
+    /// module docs; only meaningful while that acquire is still queued or
+    /// granted, never after it was cancelled).
+    #[inline]
+    fn is_served(&self, ticket: u64) -> bool {
+        self.served.load(Load) >= ticket
     }
 
     /// Takes `need` free permits for the front waiter if they are there.
@@ -250,9 +286,17 @@ impl RawSemaphore {
         acquire: &mut AcquireState,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), Closed>> {
+        // Woken by a grant: the permits are ours, the node is gone.
+        if acquire.key.is_some() && self.is_served(acquire.ticket) {
+            acquire.key = None;
+            return Poll::Ready(Ok(()));
+        }
         let mut wakers = Wakers::new();
         let mut waiters = self.waiters.lock();
         let status = match acquire.key {
+            // Checked again under the lock, where grants happen: a grant
+            // between the check above and the lock removed the node.
+            Some(_) if self.is_served(acquire.ticket) => Status::Granted,
             Some(key) => waiters.poll(key, cx.waker()),
             None => {
                 self.state.fetch_or(WAITERS, AcqRel);
@@ -265,19 +309,38 @@ impl RawSemaphore {
                 }
                 // Queue at the back; `distribute` grants this node at once
                 // if it is first and the permits are free by now.
-                let key = waiters.push_back(acquire.need, None);
+                let ticket = self.next_ticket.load(Relaxed);
+                self.next_ticket.store(ticket + 1, Relaxed);
+                let key = waiters.push_back(
+                    Waiter {
+                        need: acquire.need,
+                        ticket,
+                    },
+                    None,
+                );
                 acquire.key = Some(key);
+                acquire.ticket = ticket;
                 self.distribute(&mut waiters, &mut wakers);
-                waiters.poll(key, cx.waker())
+                if self.is_served(ticket) {
+                    Status::Granted
+                } else {
+                    waiters.poll(key, cx.waker())
+                }
             }
         };
+        let key = acquire.key.take().expect("a queued acquire has a node");
         let out = match status {
-            Status::Queued => return Poll::Pending,
+            Status::Queued => {
+                acquire.key = Some(key);
+                return Poll::Pending;
+            }
+            // Granted nodes were removed by the grant.
             Status::Granted => Ok(()),
-            Status::Closed => Err(Closed),
+            Status::Closed => {
+                waiters.remove(key);
+                Err(Closed)
+            }
         };
-        let key = acquire.key.take().expect("a granted acquire has a node");
-        waiters.remove(key);
         drop(waiters);
         wakers.wake_all();
         Poll::Ready(out)
@@ -289,23 +352,33 @@ impl RawSemaphore {
     #[inline]
     pub(crate) fn cancel_acquire(&self, acquire: &mut AcquireState) {
         if let Some(key) = acquire.key.take() {
-            self.cancel_queued(key);
+            self.cancel_queued(key, acquire.ticket, acquire.need);
         }
     }
 
     /// The queue half of [`cancel_acquire`](Self::cancel_acquire).
     #[inline(never)]
-    fn cancel_queued(&self, key: usize) {
+    fn cancel_queued(&self, key: usize, ticket: u64, need: usize) {
+        if self.is_served(ticket) {
+            // Granted and not polled since: pass the permits on, as a
+            // dropped permit would.
+            self.release(need);
+            return;
+        }
         let mut wakers = Wakers::new();
         let mut waiters = self.waiters.lock();
-        match waiters.remove(key) {
-            (need, Status::Granted) => {
-                self.state.fetch_add(need << SHIFT, AcqRel);
-                self.distribute(&mut waiters, &mut wakers);
+        if self.is_served(ticket) {
+            // Granted since the caller looked; the node is gone.
+            self.state.fetch_add(need << SHIFT, AcqRel);
+            self.distribute(&mut waiters, &mut wakers);
+        } else {
+            match waiters.remove(key) {
+                // It may have been the front one holding back smaller
+                // requests.
+                (_, Status::Queued) => self.distribute(&mut waiters, &mut wakers),
+                (_, Status::Closed) => {}
+                (_, Status::Granted) => unreachable!("a semaphore grant removes the node"),
             }
-            // It may have been the front one holding back smaller requests.
-            (_, Status::Queued) => self.distribute(&mut waiters, &mut wakers),
-            (_, Status::Closed) => {}
         }
         drop(waiters);
         wakers.wake_all();
@@ -335,13 +408,20 @@ impl std::fmt::Debug for RawSemaphore {
 #[derive(Debug)]
 pub(crate) struct AcquireState {
     need: usize,
+    /// Its queue node while it waits.
     key: Option<usize>,
+    /// Its ticket while it waits (see the module docs).
+    ticket: u64,
 }
 
 impl AcquireState {
     /// An acquire of `need` permits that has not waited yet.
     pub(crate) const fn new(need: usize) -> AcquireState {
-        AcquireState { need, key: None }
+        AcquireState {
+            need,
+            key: None,
+            ticket: 0,
+        }
     }
 }
 
@@ -414,6 +494,48 @@ mod tests {
         sem.cancel_acquire(&mut a);
         assert!(poll(&sem, &mut b).is_ready());
         assert_eq!(sem.available(), 0);
+    }
+
+    #[test]
+    fn a_granted_waiter_completes_without_taking_the_queue_lock() {
+        let sem = std::sync::Arc::new(RawSemaphore::new(0));
+        let mut a = AcquireState::new(1);
+        assert!(poll(&sem, &mut a).is_pending());
+        sem.release(1); // handed to `a`, its node removed
+        let _queue = sem.waiters.lock();
+        let (done, polled) = std::sync::mpsc::channel();
+        let poller = {
+            let sem = sem.clone();
+            std::thread::spawn(move || {
+                done.send(poll(&sem, &mut a)).unwrap();
+            })
+        };
+        // A bound only for failing (the old path blocked on the lock held
+        // here): the poll needs no other thread to make progress.
+        let polled = polled
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the granted poll waited for the queue lock");
+        assert_eq!(polled, Poll::Ready(Ok(())));
+        poller.join().unwrap();
+    }
+
+    #[test]
+    fn a_granted_waiter_cancelled_after_its_key_was_reused_leaves_the_new_waiter_alone() {
+        let sem = RawSemaphore::new(0);
+        let mut a = AcquireState::new(1);
+        assert!(poll(&sem, &mut a).is_pending());
+        sem.release(1); // granted to `a`: its node (and key) freed
+        let mut b = AcquireState::new(1);
+        assert!(poll(&sem, &mut b).is_pending());
+        assert_eq!(a.key, b.key, "the slab reuses the freed key");
+        sem.cancel_acquire(&mut a); // its permit goes to `b`
+        assert_eq!(sem.waiters.lock().len(), 0, "`b` was granted, not unlinked");
+        assert_eq!(poll(&sem, &mut b), Poll::Ready(Ok(())));
+        assert_eq!(sem.available(), 0);
+        let mut c = AcquireState::new(1);
+        assert!(poll(&sem, &mut c).is_pending(), "b holds the one permit");
+        sem.release(1);
+        assert_eq!(poll(&sem, &mut c), Poll::Ready(Ok(())));
     }
 
     #[test]

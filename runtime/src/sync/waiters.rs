@@ -19,6 +19,12 @@
 //!    unlinks the node if it is still queued and tells which status it had.
 //!    A future dropped in `Granted` owns what it was handed and must pass it
 //!    on; that is how a cancelled waiter never blocks the ones behind it.
+//!
+//! One primitive skips step 3 for grants: the semaphore tells a waiter it
+//! was served through a ticket it can read without the lock
+//! (`raw_semaphore.rs`), so it grants with [`WaitList::take_front`], which
+//! removes the node at once; its owner then never uses that key again (the
+//! slab may hand it to a new waiter).
 
 use std::fmt;
 use std::task::Waker;
@@ -147,6 +153,21 @@ impl<D> WaitList<D> {
     /// there was one. Its waker goes into `wakers`.
     pub(crate) fn grant_front(&mut self, wakers: &mut Wakers) -> bool {
         self.finish_front(Status::Granted, wakers)
+    }
+
+    /// Takes the front node out of the queue *and* removes it (step 2 and 3
+    /// at once), returning its data; its waker goes into `wakers`. For a
+    /// primitive whose waiters learn that they were served some other way
+    /// and never touch their key again.
+    pub(crate) fn take_front(&mut self, wakers: &mut Wakers) -> Option<D> {
+        let key = self.head;
+        if key == NIL {
+            return None;
+        }
+        self.unlink(key);
+        let node = self.nodes.remove(key);
+        wakers.push(node.waker);
+        Some(node.data)
     }
 
     /// Grants every queued node.
