@@ -360,12 +360,20 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// list. Caller holds `RUNNING` and the poller's reference; `false` if
     /// the list is closed, and then the task was cancelled, which consumed
     /// both.
+    /// The check is inlined into every pending poll; the binding is not.
+    #[inline]
     fn bind_before_idle(&self) -> bool {
         if self.is_bound() || self.state().load().is_notified() {
             // Bound already, or about to be queued (nobody else clears
             // NOTIFIED while RUNNING is held).
             return true;
         }
+        self.bind_now()
+    }
+
+    /// The binding half of [`bind_before_idle`](Self::bind_before_idle).
+    #[inline(never)]
+    fn bind_now(&self) -> bool {
         let scheduler = self.scheduler().expect("a promoted task has a scheduler");
         self.state().ref_inc(); // the owned-task list's reference
         match bind(scheduler, self.header_ptr()) {
