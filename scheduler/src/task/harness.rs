@@ -360,6 +360,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// list. Caller holds `RUNNING` and the poller's reference; `false` if
     /// the list is closed, and then the task was cancelled, which consumed
     /// both.
+    ///
     /// The check is inlined into every pending poll; the binding is not.
     #[inline]
     fn bind_before_idle(&self) -> bool {
