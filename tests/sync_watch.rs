@@ -12,32 +12,16 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
 use keen::scope::move_on_after;
 use keen::sync::watch;
 use keen::task::yield_now;
-use keen_suite::{ALL, each, poll_once, run_in_task};
+use keen_suite::{ALL, counting_waker, each, poll_once, run_in_task};
 
 const MS: Duration = Duration::from_millis(1);
-
-/// A waker that counts its wakes.
-#[derive(Default)]
-struct CountWakes(AtomicUsize);
-
-impl Wake for CountWakes {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<CountWakes>, Waker) {
-    let count = Arc::new(CountWakes::default());
-    (count.clone(), Waker::from(count))
-}
 
 #[test]
 fn the_latest_value_wins_and_nothing_is_queued() {
@@ -181,13 +165,13 @@ fn send_if_modified_false_does_not_notify() {
             *v += 1; // edited, but reported as not modified
             false
         }));
-        assert_eq!(wakes.0.load(Ordering::SeqCst), 0, "no wake");
+        assert_eq!(wakes.get(), 0, "no wake");
         assert!(changed.as_mut().poll(&mut cx).is_pending());
         assert!(tx.send_if_modified(|v| {
             *v += 1;
             true
         }));
-        assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
+        assert_eq!(wakes.get(), 1);
         assert_eq!(changed.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
     }
     assert_eq!(*rx.borrow(), 2);
@@ -255,7 +239,7 @@ fn a_cancelled_changed_loses_nothing() {
             assert!(first.as_mut().poll(&mut cx).is_pending());
             assert!(second.as_mut().poll(&mut cx).is_pending());
             tx.send(7).unwrap();
-            assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
+            assert_eq!(wakes.get(), 2);
             // `first` is dropped here without running.
             assert_eq!(second.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
         }

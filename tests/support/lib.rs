@@ -1,7 +1,8 @@
 //! Shared support for keen's cross-crate tests, side-by-side benches and
 //! examples: the runtime configuration matrix every scenario runs on
 //! (current-thread, multi-thread with 1 and 2 workers; eager on and off),
-//! a drop counter, and a one-shot signal that any thread can fire.
+//! a drop counter, a waker that counts its wakes, and a one-shot signal
+//! that any thread can fire.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
@@ -12,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use keen::Runtime;
@@ -229,6 +230,29 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// Polls `future` once with a no-op waker.
 pub fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// Counts the wakes of the waker [`counting_waker`] made.
+#[derive(Debug, Default)]
+pub struct CountWakes(AtomicUsize);
+
+impl CountWakes {
+    /// Wakes so far.
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Wake for CountWakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A waker that counts its wakes, and its counter.
+pub fn counting_waker() -> (Arc<CountWakes>, Waker) {
+    let count = Arc::new(CountWakes::default());
+    (count.clone(), Waker::from(count))
 }
 
 /// Wraps `future` so that `pending` fires the first time it returns
