@@ -6,7 +6,8 @@
 //!
 //! `cargo run --release --example instr_probe -- WORKLOAD FLAVOUR N`, with
 //! WORKLOAD one of `floor`, `spawn_ready`, `spawn_yield`, `timeout_cancel`,
-//! `timeout_ready`, `spawn_many` (one 10,000-child batch per iteration), `mutex`, `semaphore`, `timeouts_batch`, `notify`;
+//! `timeout_ready`, `spawn_many` (one 10,000-child batch per iteration), `mutex`, `semaphore`, `timeouts_batch`, `notify`,
+//! `broadcast` (one 8-receiver, 1,000-value fan-out per iteration);
 //! FLAVOUR `ct`, `mt` or `mt1` (multi-thread with one worker). Each runs inside one task (where applications
 //! spawn), as the criterion benches do, or with a fourth argument
 //! `block_on` in the body of `Runtime::block_on` itself (the call-site
@@ -127,6 +128,33 @@ async fn workload(name: &str, n: u64) {
                 pong.notified().await;
             }
             partner.await.unwrap();
+        }
+        // One `broadcast_fan_out` batch per iteration: 8 receiver tasks,
+        // 1,000 values into `channel(1024)`.
+        "broadcast" => {
+            for _ in 0..n {
+                let (tx, rx) = keen::sync::broadcast::channel::<u64>(1024);
+                let receivers: Vec<_> = (0..8)
+                    .map(|_| {
+                        let mut rx = tx.subscribe();
+                        keen::spawn(async move {
+                            let mut got = 0;
+                            while rx.recv().await.is_ok() {
+                                got += 1;
+                            }
+                            got
+                        })
+                    })
+                    .collect();
+                drop(rx);
+                for i in 0..1000 {
+                    tx.send(black_box(i)).unwrap();
+                }
+                drop(tx);
+                for r in receivers {
+                    assert_eq!(r.await.unwrap(), 1000);
+                }
+            }
         }
         other => panic!("unknown workload {other}"),
     }

@@ -6,8 +6,11 @@
 //! they drained the ring; a cancelled `recv` (timed out, or woken and then
 //! dropped) loses nothing; senders on plain threads feed receivers on
 //! tasks without losing a value; `send` with no receiver hands the value
-//! back; and every value (with its clones) is dropped exactly once, as
-//! soon as every receiver that could see it has, or when overwritten.
+//! back; every value (with its clones) is dropped exactly once, as soon
+//! as every receiver that could see it has, or when overwritten;
+//! receivers reading slots without the state lock while a sender laps a
+//! ring of two account for every value; and a woken `recv` dropped late
+//! leaves alone the waiter that reused its place in the queue.
 
 use std::future::Future;
 use std::pin::pin;
@@ -21,7 +24,9 @@ use keen::scope::move_on_after;
 use keen::sync::broadcast::error::{RecvError, SendError, TryRecvError};
 use keen::sync::broadcast::{self, Receiver};
 use keen::task::yield_now;
-use keen_suite::{ALL, DropCounter, DropToken, each, panic_message, poll_once, run_in_task};
+use keen_suite::{
+    ALL, DropCounter, DropToken, counting_waker, each, panic_message, poll_once, run_in_task,
+};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -509,5 +514,143 @@ fn upgrading_races_the_last_sender_dropping() {
             assert_eq!(got, if upgraded { vec![7] } else { vec![] });
             assert!(weak.upgrade().is_none());
         }
+    });
+}
+
+#[test]
+fn a_released_recv_dropped_late_leaves_the_waiter_in_its_place_alone() {
+    let (tx, mut rx) = broadcast::channel(4);
+    let (wakes, waker) = counting_waker();
+    let (moved_wakes, moved_waker) = counting_waker();
+    let mut first = Box::pin(rx.recv());
+    assert!(
+        first
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
+    // Polled again while still queued (moved to another task): only the
+    // newest waker is woken.
+    assert!(
+        first
+            .as_mut()
+            .poll(&mut Context::from_waker(&moved_waker))
+            .is_pending()
+    );
+    tx.send(1).unwrap();
+    assert_eq!((wakes.get(), moved_wakes.get()), (0, 1));
+    // Its node is gone; a receiver subscribing now queues in its place
+    // (the same slab key).
+    let mut late = tx.subscribe();
+    let (late_wakes, late_waker) = counting_waker();
+    let mut late_cx = Context::from_waker(&late_waker);
+    let mut second = Box::pin(late.recv());
+    assert!(second.as_mut().poll(&mut late_cx).is_pending());
+    // The released recv is dropped without being polled again: it must
+    // not take the later waiter's node with it.
+    drop(first);
+    tx.send(2).unwrap();
+    assert_eq!(
+        late_wakes.get(),
+        1,
+        "the waiter in the reused place was woken"
+    );
+    assert_eq!(second.as_mut().poll(&mut late_cx), Poll::Ready(Ok(2)));
+    drop(second);
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(tx.len(), 0);
+}
+
+/// What one receiver saw: values in order, each received or counted in
+/// exactly one lag.
+#[derive(Default)]
+struct Tally {
+    expect: usize,
+    got: usize,
+    lagged: usize,
+}
+
+impl Tally {
+    /// Counts one `recv` result; `false` once the channel is closed.
+    fn count(&mut self, item: Result<(usize, Tracked), RecvError>) -> bool {
+        match item {
+            Ok((v, _copy)) => {
+                assert_eq!(v, self.expect, "out of order or skipped without a lag");
+                self.expect += 1;
+                self.got += 1;
+            }
+            Err(RecvError::Lagged(n)) => {
+                self.expect += n as usize;
+                self.lagged += n as usize;
+            }
+            Err(RecvError::Closed) => return false,
+        }
+        true
+    }
+}
+
+#[test]
+fn receivers_racing_a_sender_round_a_small_ring_account_for_every_value() {
+    const SENT: usize = 20_000;
+    each(&ALL, |cfg| {
+        let rt = cfg.build();
+        let drops = DropCounter::new();
+        let made = Arc::new(AtomicUsize::new(0));
+        // Two slots: the sender laps the receivers all the time, so their
+        // reads of a slot (without the channel's state lock) race its
+        // overwrites, and their waits race its wakes.
+        let (tx, rx) = broadcast::channel(2);
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let mut rx = tx.subscribe();
+                thread::spawn(move || {
+                    let mut tally = Tally::default();
+                    while tally.count(rx.blocking_recv()) {}
+                    tally
+                })
+            })
+            .collect();
+        let tasks: Vec<_> = (0..3)
+            .map(|_| {
+                let mut rx = tx.subscribe();
+                rt.spawn(async move {
+                    let mut tally = Tally::default();
+                    while tally.count(rx.recv().await) {}
+                    tally
+                })
+            })
+            .collect();
+        drop(rx);
+        let sender = thread::spawn({
+            let (drops, made) = (drops.clone(), made.clone());
+            move || {
+                for i in 0..SENT {
+                    assert_eq!(tx.send((i, Tracked::new(&drops, &made))).unwrap(), 5);
+                }
+            }
+        });
+        sender.join().unwrap();
+        let tallies = threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .chain(tasks.into_iter().map(|t| rt.block_on(t).unwrap()));
+        for tally in tallies {
+            assert_eq!(tally.expect, SENT);
+            assert_eq!(
+                tally.got + tally.lagged,
+                SENT,
+                "every value received or lagged"
+            );
+            assert!(
+                tally.got >= 2,
+                "the two values kept at the end are received"
+            );
+        }
+        assert_eq!(
+            drops.get(),
+            made.load(Ordering::SeqCst),
+            "every copy dropped once"
+        );
     });
 }

@@ -2,8 +2,10 @@
 //! the receivers that have not taken its value): a lagging receiver racing
 //! a send gets the exact `Lagged(n)` and then the oldest value kept, a
 //! `recv` racing the last sender's drop drains before `Closed`, a
-//! cancelled `recv` loses no value for its receiver, and every value is
-//! dropped exactly once whatever receivers take, lag or leave. Run with
+//! cancelled `recv` loses no value for its receiver, a queued `recv`
+//! dropped while a send releases it (its node leaves the queue in the
+//! send, not in the drop) takes no other waiter's node with it, and every
+//! value is dropped exactly once whatever receivers take, lag or leave. Run with
 //! `RUSTFLAGS="--cfg loom --cfg crossbeam_loom" LOOM_MAX_PREEMPTIONS=2
 //! cargo test -p keen --release --lib loom_broadcast`.
 
@@ -177,6 +179,37 @@ fn loom_recv_racing_a_send_never_loses_the_wake() {
         } else {
             assert_eq!(first, Poll::Ready(Ok(7)));
         }
+    });
+}
+
+/// Two receivers' `recv`s are queued; one is dropped while a send
+/// releases both (removing their nodes itself): whichever comes first,
+/// the other waiter is woken and gets the value, and the dropped one's
+/// receiver still has it.
+#[test]
+fn loom_queued_recv_dropped_while_a_send_releases_it_spares_the_other_waiter() {
+    loom::model(|| {
+        let (tx, mut rx) = broadcast::channel(2);
+        let mut other = tx.subscribe();
+        let (count, waker) = counting_waker();
+        let mut first = Box::pin(rx.recv());
+        let mut second = Box::pin(other.recv());
+        assert!(poll_once(first.as_mut()).is_pending());
+        assert!(poll_with(second.as_mut(), &waker).is_pending());
+        let sender = thread::spawn(move || {
+            tx.send(7).unwrap();
+            tx
+        });
+        drop(first);
+        let _tx = sender.join().unwrap();
+        assert_eq!(count.get(), 1, "the other waiter was not woken");
+        assert_eq!(poll_with(second.as_mut(), &waker), Poll::Ready(Ok(7)));
+        drop(second);
+        assert_eq!(
+            rx.try_recv(),
+            Ok(7),
+            "the dropped recv's receiver lost the value"
+        );
     });
 }
 

@@ -20,11 +20,13 @@
 //!    A future dropped in `Granted` owns what it was handed and must pass it
 //!    on; that is how a cancelled waiter never blocks the ones behind it.
 //!
-//! One primitive skips step 3 for grants: the semaphore tells a waiter it
+//! Two primitives skip step 3 for grants: the semaphore tells a waiter it
 //! was served through a ticket it can read without the lock
-//! (`raw_semaphore.rs`), so it grants with [`WaitList::take_front`], which
-//! removes the node at once; its owner then never uses that key again (the
-//! slab may hand it to a new waiter).
+//! (`raw_semaphore.rs`), and a broadcast `recv` knows it was released once
+//! the channel's tail moved past its position or the channel closed
+//! (`broadcast/ring.rs`). They grant with [`WaitList::take_front`] /
+//! [`WaitList::take_all`], which remove the node at once; its owner then
+//! never uses that key again (the slab may hand it to a new waiter).
 
 use std::fmt;
 use std::task::Waker;
@@ -168,6 +170,11 @@ impl<D> WaitList<D> {
         let node = self.nodes.remove(key);
         wakers.push(node.waker);
         Some(node.data)
+    }
+
+    /// [`take_front`](Self::take_front) for every queued node.
+    pub(crate) fn take_all(&mut self, wakers: &mut Wakers) {
+        while self.take_front(wakers).is_some() {}
     }
 
     /// Grants every queued node.

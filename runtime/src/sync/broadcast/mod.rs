@@ -9,9 +9,11 @@
 //! Each receiver gets its own clone of each value (the last one to take a
 //! value gets the value itself); a value is dropped once every receiver
 //! that existed when it was sent has taken it, or when it is overwritten.
-//! Unlike tokio's, the clone is made under the channel's one lock: a `Clone`
-//! impl must not use the same channel (it would deadlock), and an expensive
-//! one holds up the other receivers; send an `Arc<T>` or a cheap handle.
+//! Each slot of the ring has its own lock and the clone is made under it
+//! (tokio uses a read-write lock per slot, so its receivers clone one
+//! value at the same time): a `Clone` impl must not use the same channel
+//! (it could deadlock), and an expensive one holds up the other receivers
+//! of that value; send an `Arc<T>` or a cheap handle.
 //! [`Receiver::recv`] is cancel-safe. `send` fails, handing the value
 //! back, when no receiver exists; receivers see
 //! [`Closed`](error::RecvError::Closed) after the last sender is dropped

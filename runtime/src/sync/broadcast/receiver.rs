@@ -10,7 +10,6 @@ use std::task::{Context, Poll};
 use super::error::{RecvError, TryRecvError};
 use super::ring::Shared;
 use crate::sync::thread_wait;
-use crate::sync::waiters::Status;
 
 /// Receives every value sent after it subscribed, in order, each as its
 /// own clone. Not `Clone` (as in tokio): [`resubscribe`](Self::resubscribe)
@@ -96,7 +95,7 @@ impl<T> Receiver<T> {
     /// assert!(rx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.shared.inner.lock().closed
+        self.shared.is_closed()
     }
 
     /// Whether both receivers belong to the same channel.
@@ -166,8 +165,7 @@ impl<T: Clone> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let mut inner = self.shared.inner.lock();
-        self.shared.try_take(&mut inner, &mut self.next)
+        self.shared.try_recv(&mut self.next)
     }
 
     /// [`recv`](Self::recv) for a plain thread: parks it until a value or
@@ -203,7 +201,7 @@ impl<T> fmt::Debug for Receiver<T> {
 }
 
 /// Future of [`Receiver::recv`]: queued in the channel's `recv_waiters`
-/// while nothing is there; every send wakes all of them.
+/// while nothing is there; every send wakes all of them (`ring.rs`).
 struct Recv<'a, T> {
     rx: &'a mut Receiver<T>,
     key: Option<usize>,
@@ -214,36 +212,23 @@ impl<T: Clone> Future for Recv<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let shared = &*this.rx.shared;
-        let mut inner = shared.inner.lock();
-        if let Some(key) = this.key {
-            if inner.recv_waiters.poll(key, cx.waker()) != Status::Queued {
-                inner.recv_waiters.remove(key);
-                this.key = None;
-            }
-        }
-        let out = match shared.try_take(&mut inner, &mut this.rx.next) {
-            Err(TryRecvError::Empty) => {
-                if this.key.is_none() {
-                    this.key = Some(inner.recv_waiters.push_back((), Some(cx.waker().clone())));
-                }
-                return Poll::Pending;
-            }
-            Ok(value) => Ok(value),
-            Err(TryRecvError::Closed) => Err(RecvError::Closed),
-            Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
-        };
-        if let Some(key) = this.key.take() {
-            inner.recv_waiters.remove(key);
-        }
-        Poll::Ready(out)
+        let rx = &mut *this.rx;
+        rx.shared
+            .poll_recv(&mut rx.next, &mut this.key, cx)
+            .map(|out| {
+                out.map_err(|e| match e {
+                    TryRecvError::Closed => RecvError::Closed,
+                    TryRecvError::Lagged(n) => RecvError::Lagged(n),
+                    TryRecvError::Empty => unreachable!("an empty channel queues the recv"),
+                })
+            })
     }
 }
 
 impl<T> Drop for Recv<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.rx.shared.inner.lock().recv_waiters.remove(key);
+            self.rx.shared.cancel_recv(self.rx.next, key);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The state every handle of one broadcast channel shares: a ring of
-//! `capacity` slots (a power of two) under one `Mutex`, the handle counts,
-//! and the waiters of `recv` and of `Sender::closed`.
+//! `capacity` slots (a power of two), each under its own `Mutex`, and one
+//! `Mutex` over the rest (handle counts, the waiters of `recv` and of
+//! `Sender::closed`).
 //!
 //! Positions count every value ever sent (`u64`, never wraps in practice);
 //! value `p` lives in slot `p & mask` until value `p + capacity`
@@ -10,40 +11,63 @@
 //! every value it had not taken, so a value is dropped as soon as every
 //! receiver that could see it has, or when it is overwritten.
 //!
-//! A receiver at position `next` reads value `next` if `next` is still in
-//! the ring (`next >= tail - capacity`); if not, it missed
-//! `tail - capacity - next` values and jumps to the oldest one kept, which
-//! is tokio's `Lagged(n)`. Values dropped while the lock is held would run
-//! user code under it, so they are handed back to be dropped after it is
-//! released.
+//! # Locks
+//!
+//! `send` locks the state, then the slot it writes, and advances `tail`
+//! before it unlocks the state. A receiver at position `next` first locks
+//! only slot `next & mask`: if that slot holds value `next`, it takes it
+//! and is done without touching the state lock, so receivers catching up
+//! contend only with whoever uses the same slot. Otherwise (nothing sent
+//! there yet, overwritten, or closed) it drops the slot, locks the state
+//! and then the slot (always state before slot, never the other way), and
+//! decides exactly: `Empty` (queue as a waiter), `Closed`, or `Lagged` —
+//! it missed `tail - capacity - next` values and jumps to the oldest one
+//! kept, which is tokio's `Lagged(n)`.
+//!
+//! # Waiters
+//!
+//! A `recv` queues only while `next == tail` and the channel is open, and
+//! every `send` (which advances `tail`) and the last sender's drop (which
+//! sets `closed`) remove *every* queued node in the same critical section.
+//! So a woken `recv` knows its node is gone by reading the atomic mirrors
+//! of `tail` and `closed` (written only under the state lock, read
+//! without it), forgets its key without locking, and never touches that
+//! key again (the slab may hand it to a later waiter). Only a `recv`
+//! polled or dropped while still queued takes the state lock.
+//!
+//! Values dropped while a lock is held would run user code under it, so
+//! they are handed back to be dropped after it is released. A `clone`
+//! runs under its slot's lock (not the state's).
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::task::{Context, Poll};
 
 use super::error::{SendError, TryRecvError};
-use crate::loom::Mutex;
+use crate::loom::{AtomicBool, AtomicU64, AtomicUsize, Mutex};
 use crate::sync::waiters::{Status, WaitList, Wakers};
 
 pub(super) struct Shared<T> {
-    pub(super) inner: Mutex<Inner<T>>,
+    state: Mutex<State>,
+    slots: Box<[Mutex<Slot<T>>]>,
+    /// Position of the next value sent. Written only with `state` locked
+    /// (in the same critical section that empties `recv_waiters`).
+    tail: AtomicU64,
+    /// Every sender was dropped. Written only with `state` locked.
+    closed: AtomicBool,
+    /// Slots holding a value (`Sender::len`); changed under the slot's lock.
+    queued: AtomicUsize,
     mask: u64,
 }
 
-pub(super) struct Inner<T> {
-    slots: Box<[Slot<T>]>,
-    /// Position of the next value sent.
-    tail: u64,
-    /// Slots holding a value (`Sender::len`).
-    queued: usize,
+struct State {
     receivers: usize,
     senders: usize,
     /// `WeakSender`s: they keep no channel open.
     weak_senders: usize,
-    /// Every sender was dropped.
-    pub(super) closed: bool,
-    /// Futures of `Receiver::recv`.
-    pub(super) recv_waiters: WaitList<()>,
+    /// Futures of `Receiver::recv`, each waiting for value `tail`.
+    recv_waiters: WaitList<()>,
     /// Futures of `Sender::closed`.
     closed_waiters: WaitList<()>,
 }
@@ -56,30 +80,65 @@ struct Slot<T> {
     value: Option<T>,
 }
 
+impl<T> Slot<T> {
+    /// Counts one receiver off the value here, which must be `Some`:
+    /// returns a clone, or the value itself for the last receiver (a
+    /// panicking `clone` changes nothing).
+    fn take_one(&mut self, queued: &AtomicUsize) -> T
+    where
+        T: Clone,
+    {
+        let value = if self.unseen == 1 {
+            queued.fetch_sub(1, Relaxed);
+            self.value.take()
+        } else {
+            self.value.clone()
+        };
+        self.unseen -= 1;
+        value.expect("an untaken value is stored")
+    }
+
+    /// Counts one receiver off value `pos` without taking it; returns the
+    /// value if that was the last receiver.
+    fn forget(&mut self, pos: u64, queued: &AtomicUsize) -> Option<T> {
+        if self.pos != pos || self.value.is_none() {
+            return None;
+        }
+        self.unseen -= 1;
+        if self.unseen > 0 {
+            return None;
+        }
+        queued.fetch_sub(1, Relaxed);
+        self.value.take()
+    }
+}
+
 impl<T> Shared<T> {
     /// A channel keeping the last `capacity` values, with one sender and
     /// `receivers` receivers (0 or 1). `capacity` is a power of two.
     pub(super) fn new(capacity: usize, receivers: usize) -> Shared<T> {
         debug_assert!(capacity.is_power_of_two());
         let slots = (0..capacity)
-            .map(|_| Slot {
-                pos: 0,
-                unseen: 0,
-                value: None,
+            .map(|_| {
+                Mutex::new(Slot {
+                    pos: 0,
+                    unseen: 0,
+                    value: None,
+                })
             })
             .collect();
         Shared {
-            inner: Mutex::new(Inner {
-                slots,
-                tail: 0,
-                queued: 0,
+            state: Mutex::new(State {
                 receivers,
                 senders: 1,
                 weak_senders: 0,
-                closed: false,
                 recv_waiters: WaitList::new(),
                 closed_waiters: WaitList::new(),
             }),
+            slots,
+            tail: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+            queued: AtomicUsize::new(0),
             mask: capacity as u64 - 1,
         }
     }
@@ -88,83 +147,95 @@ impl<T> Shared<T> {
         self.mask + 1
     }
 
+    fn slot(&self, pos: u64) -> &Mutex<Slot<T>> {
+        &self.slots[(pos & self.mask) as usize]
+    }
+
     // ---- senders -------------------------------------------------------------
 
     /// Stores `value` for every current receiver and wakes the waiting ones;
     /// returns how many receivers will see it.
     pub(super) fn send(&self, value: T) -> Result<usize, SendError<T>> {
         let mut wakers = Wakers::new();
-        let mut inner = self.inner.lock();
-        if inner.receivers == 0 {
+        let mut state = self.state.lock();
+        if state.receivers == 0 {
             return Err(SendError(value));
         }
-        let pos = inner.tail;
-        let receivers = inner.receivers;
-        let slot = &mut inner.slots[(pos & self.mask) as usize];
-        let overwritten = slot.value.replace(value);
-        slot.pos = pos;
-        slot.unseen = receivers;
-        if overwritten.is_none() {
-            inner.queued += 1;
-        }
-        inner.tail = pos + 1;
-        inner.recv_waiters.grant_all(&mut wakers);
-        drop(inner);
+        let receivers = state.receivers;
+        let pos = self.tail.load(Relaxed);
+        let overwritten = {
+            let mut slot = self.slot(pos).lock();
+            let overwritten = slot.value.replace(value);
+            slot.pos = pos;
+            slot.unseen = receivers;
+            if overwritten.is_none() {
+                self.queued.fetch_add(1, Relaxed);
+            }
+            overwritten
+        };
+        self.tail.store(pos + 1, Release);
+        state.recv_waiters.take_all(&mut wakers);
+        drop(state);
         drop(overwritten);
         wakers.wake_all();
         Ok(receivers)
     }
 
     pub(super) fn add_sender(&self) {
-        self.inner.lock().senders += 1;
+        self.state.lock().senders += 1;
     }
 
     /// A sender is gone; the last one closes the channel for receivers.
     pub(super) fn drop_sender(&self) {
         let mut wakers = Wakers::new();
-        let mut inner = self.inner.lock();
-        inner.senders -= 1;
-        if inner.senders == 0 {
-            inner.closed = true;
-            inner.recv_waiters.grant_all(&mut wakers);
+        let mut state = self.state.lock();
+        state.senders -= 1;
+        if state.senders == 0 {
+            self.closed.store(true, Release);
+            state.recv_waiters.take_all(&mut wakers);
         }
-        drop(inner);
+        drop(state);
         wakers.wake_all();
     }
 
     /// A weak sender is made (from a live sender, so the channel is open).
     pub(super) fn add_weak_sender(&self) {
-        self.inner.lock().weak_senders += 1;
+        self.state.lock().weak_senders += 1;
     }
 
     pub(super) fn drop_weak_sender(&self) {
-        self.inner.lock().weak_senders -= 1;
+        self.state.lock().weak_senders -= 1;
     }
 
     /// Counts one more sender if any is left: `false` once the last was
     /// dropped (the channel stays closed; a weak sender cannot reopen it).
     pub(super) fn upgrade(&self) -> bool {
-        let mut inner = self.inner.lock();
-        if inner.senders == 0 {
+        let mut state = self.state.lock();
+        if state.senders == 0 {
             return false;
         }
-        inner.senders += 1;
+        state.senders += 1;
         true
     }
 
     /// Senders and weak senders alive.
     pub(super) fn sender_counts(&self) -> (usize, usize) {
-        let inner = self.inner.lock();
-        (inner.senders, inner.weak_senders)
+        let state = self.state.lock();
+        (state.senders, state.weak_senders)
     }
 
     /// Values not yet taken by every receiver that could see them.
     pub(super) fn len(&self) -> usize {
-        self.inner.lock().queued
+        self.queued.load(Relaxed)
     }
 
     pub(super) fn receiver_count(&self) -> usize {
-        self.inner.lock().receivers
+        self.state.lock().receivers
+    }
+
+    /// Whether every sender is gone.
+    pub(super) fn is_closed(&self) -> bool {
+        self.closed.load(Acquire)
     }
 
     /// Future of `Sender::closed`.
@@ -179,9 +250,9 @@ impl<T> Shared<T> {
 
     /// A new receiver's position: the tail (it sees only later values).
     pub(super) fn subscribe(&self) -> u64 {
-        let mut inner = self.inner.lock();
-        inner.receivers += 1;
-        inner.tail
+        let mut state = self.state.lock();
+        state.receivers += 1;
+        self.tail.load(Relaxed)
     }
 
     /// The receiver at `next` is gone: it counts itself off every value it
@@ -189,77 +260,141 @@ impl<T> Shared<T> {
     pub(super) fn drop_receiver(&self, next: u64) {
         let mut wakers = Wakers::new();
         let mut released = Vec::new();
-        let mut inner = self.inner.lock();
-        let oldest = inner.tail.saturating_sub(self.capacity());
-        for pos in next.max(oldest)..inner.tail {
-            if let Some(value) = inner.take_unseen(pos, self.mask) {
+        let mut state = self.state.lock();
+        let tail = self.tail.load(Relaxed);
+        let oldest = tail.saturating_sub(self.capacity());
+        for pos in next.max(oldest)..tail {
+            if let Some(value) = self.slot(pos).lock().forget(pos, &self.queued) {
                 released.push(value);
             }
         }
-        inner.receivers -= 1;
-        if inner.receivers == 0 {
-            inner.closed_waiters.grant_all(&mut wakers);
+        state.receivers -= 1;
+        if state.receivers == 0 {
+            state.closed_waiters.grant_all(&mut wakers);
         }
-        drop(inner);
+        drop(state);
         drop(released);
         wakers.wake_all();
     }
 
     /// Takes value `*next` for a receiver (a clone, or the value itself for
     /// the last receiver to take it) and advances `next`; or says why not.
-    pub(super) fn try_take(&self, inner: &mut Inner<T>, next: &mut u64) -> Result<T, TryRecvError>
+    pub(super) fn try_recv(&self, next: &mut u64) -> Result<T, TryRecvError>
     where
         T: Clone,
     {
-        if *next >= inner.tail {
-            return Err(if inner.closed {
+        if let Some(value) = self.take_if_there(next) {
+            return Ok(value);
+        }
+        let state = self.state.lock();
+        let out = self.take_locked(&state, next);
+        drop(state);
+        out
+    }
+
+    /// The lock-free-of-state fast path: takes value `*next` if its slot
+    /// holds it.
+    fn take_if_there(&self, next: &mut u64) -> Option<T>
+    where
+        T: Clone,
+    {
+        let mut slot = self.slot(*next).lock();
+        if slot.value.is_none() || slot.pos != *next {
+            return None;
+        }
+        let value = slot.take_one(&self.queued);
+        drop(slot);
+        *next += 1;
+        Some(value)
+    }
+
+    /// Takes value `*next` or says exactly why not, with the state locked
+    /// (so no send runs meanwhile).
+    fn take_locked(&self, _state: &State, next: &mut u64) -> Result<T, TryRecvError>
+    where
+        T: Clone,
+    {
+        let tail = self.tail.load(Relaxed);
+        if *next >= tail {
+            return Err(if self.closed.load(Relaxed) {
                 TryRecvError::Closed
             } else {
                 TryRecvError::Empty
             });
         }
-        let oldest = inner.tail.saturating_sub(self.capacity());
+        let oldest = tail.saturating_sub(self.capacity());
         if *next < oldest {
             let missed = oldest - *next;
             *next = oldest;
             return Err(TryRecvError::Lagged(missed));
         }
-        let slot = &mut inner.slots[(*next & self.mask) as usize];
+        let mut slot = self.slot(*next).lock();
         debug_assert_eq!(slot.pos, *next, "a value in the ring has its slot");
-        // Clone before anything changes: a panicking `clone` takes nothing.
-        let value = if slot.unseen == 1 {
-            inner.queued -= 1;
-            slot.value.take()
-        } else {
-            slot.value.clone()
-        };
-        slot.unseen -= 1;
+        let value = slot.take_one(&self.queued);
+        drop(slot);
         *next += 1;
-        Ok(value.expect("an untaken value is stored"))
+        Ok(value)
+    }
+
+    /// Whether the `recv` of a receiver at `next` that queued a node is no
+    /// longer queued: a send or the last sender's drop removed it.
+    fn waiter_released(&self, next: u64) -> bool {
+        self.tail.load(Acquire) > next || self.closed.load(Acquire)
+    }
+
+    /// One poll of `Receiver::recv` for the receiver at `*next`; `key` is
+    /// its node in `recv_waiters` while it is queued.
+    pub(super) fn poll_recv(
+        &self,
+        next: &mut u64,
+        key: &mut Option<usize>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, TryRecvError>>
+    where
+        T: Clone,
+    {
+        if let Some(k) = *key {
+            if !self.waiter_released(*next) {
+                let mut state = self.state.lock();
+                if !self.waiter_released(*next) {
+                    let status = state.recv_waiters.poll(k, cx.waker());
+                    debug_assert_eq!(status, Status::Queued);
+                    return Poll::Pending;
+                }
+            }
+            // The node was removed by whoever released it.
+            *key = None;
+        }
+        if let Some(value) = self.take_if_there(next) {
+            return Poll::Ready(Ok(value));
+        }
+        let mut state = self.state.lock();
+        match self.take_locked(&state, next) {
+            Err(TryRecvError::Empty) => {
+                *key = Some(state.recv_waiters.push_back((), Some(cx.waker().clone())));
+                Poll::Pending
+            }
+            out => Poll::Ready(out),
+        }
+    }
+
+    /// A `recv` of the receiver at `next` is dropped: its node leaves the
+    /// queue if it is still there.
+    pub(super) fn cancel_recv(&self, next: u64, key: usize) {
+        if self.waiter_released(next) {
+            return;
+        }
+        let mut state = self.state.lock();
+        if !self.waiter_released(next) {
+            state.recv_waiters.remove(key);
+        }
     }
 
     /// Values sent that the receiver at `next` has not taken (more than the
     /// capacity if it lagged).
     pub(super) fn pending_for(&self, next: u64) -> usize {
-        let tail = self.inner.lock().tail;
+        let tail = self.tail.load(Acquire);
         usize::try_from(tail.saturating_sub(next)).unwrap_or(usize::MAX)
-    }
-}
-
-impl<T> Inner<T> {
-    /// Counts one receiver off value `pos`; returns the value if that was
-    /// the last one.
-    fn take_unseen(&mut self, pos: u64, mask: u64) -> Option<T> {
-        let slot = &mut self.slots[(pos & mask) as usize];
-        if slot.pos != pos || slot.value.is_none() {
-            return None;
-        }
-        slot.unseen -= 1;
-        if slot.unseen > 0 {
-            return None;
-        }
-        self.queued -= 1;
-        slot.value.take()
     }
 }
 
@@ -274,21 +409,21 @@ impl<T> Future for Closed<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let mut inner = this.shared.inner.lock();
+        let mut state = this.shared.state.lock();
         if let Some(key) = this.key.take() {
-            if inner.closed_waiters.poll(key, cx.waker()) == Status::Queued {
+            if state.closed_waiters.poll(key, cx.waker()) == Status::Queued {
                 this.key = Some(key);
                 return Poll::Pending;
             }
             // Woken by the last receiver's drop (a later `subscribe` may
             // have reopened the channel since).
-            inner.closed_waiters.remove(key);
+            state.closed_waiters.remove(key);
             return Poll::Ready(());
         }
-        if inner.receivers == 0 {
+        if state.receivers == 0 {
             return Poll::Ready(());
         }
-        this.key = Some(inner.closed_waiters.push_back((), Some(cx.waker().clone())));
+        this.key = Some(state.closed_waiters.push_back((), Some(cx.waker().clone())));
         Poll::Pending
     }
 }
@@ -296,7 +431,7 @@ impl<T> Future for Closed<'_, T> {
 impl<T> Drop for Closed<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.shared.inner.lock().closed_waiters.remove(key);
+            self.shared.state.lock().closed_waiters.remove(key);
         }
     }
 }
