@@ -45,7 +45,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::task::{Context, Poll};
 
 use super::error::{SendError, TryRecvError};
-use crate::loom::{AtomicBool, AtomicU64, AtomicUsize, Mutex};
+use crate::loom::{AtomicBool, AtomicU64, Mutex};
 use crate::sync::waiters::{Status, WaitList, Wakers};
 
 pub(super) struct Shared<T> {
@@ -56,8 +56,6 @@ pub(super) struct Shared<T> {
     tail: AtomicU64,
     /// Every sender was dropped. Written only with `state` locked.
     closed: AtomicBool,
-    /// Slots holding a value (`Sender::len`); changed under the slot's lock.
-    queued: AtomicUsize,
     mask: u64,
 }
 
@@ -84,12 +82,11 @@ impl<T> Slot<T> {
     /// Counts one receiver off the value here, which must be `Some`:
     /// returns a clone, or the value itself for the last receiver (a
     /// panicking `clone` changes nothing).
-    fn take_one(&mut self, queued: &AtomicUsize) -> T
+    fn take_one(&mut self) -> T
     where
         T: Clone,
     {
         let value = if self.unseen == 1 {
-            queued.fetch_sub(1, Relaxed);
             self.value.take()
         } else {
             self.value.clone()
@@ -100,7 +97,7 @@ impl<T> Slot<T> {
 
     /// Counts one receiver off value `pos` without taking it; returns the
     /// value if that was the last receiver.
-    fn forget(&mut self, pos: u64, queued: &AtomicUsize) -> Option<T> {
+    fn forget(&mut self, pos: u64) -> Option<T> {
         if self.pos != pos || self.value.is_none() {
             return None;
         }
@@ -108,7 +105,6 @@ impl<T> Slot<T> {
         if self.unseen > 0 {
             return None;
         }
-        queued.fetch_sub(1, Relaxed);
         self.value.take()
     }
 }
@@ -138,7 +134,6 @@ impl<T> Shared<T> {
             slots,
             tail: AtomicU64::new(0),
             closed: AtomicBool::new(false),
-            queued: AtomicUsize::new(0),
             mask: capacity as u64 - 1,
         }
     }
@@ -165,13 +160,9 @@ impl<T> Shared<T> {
         let pos = self.tail.load(Relaxed);
         let overwritten = {
             let mut slot = self.slot(pos).lock();
-            let overwritten = slot.value.replace(value);
             slot.pos = pos;
             slot.unseen = receivers;
-            if overwritten.is_none() {
-                self.queued.fetch_add(1, Relaxed);
-            }
-            overwritten
+            slot.value.replace(value)
         };
         self.tail.store(pos + 1, Release);
         state.recv_waiters.take_all(&mut wakers);
@@ -225,8 +216,25 @@ impl<T> Shared<T> {
     }
 
     /// Values not yet taken by every receiver that could see them.
+    ///
+    /// Receivers take values in order, so among the positions still in
+    /// the ring those taken by everyone (slot emptied) come first and the
+    /// ones kept after them: a binary search over the slots finds the
+    /// boundary (as tokio's `len` does), so `send` and `recv` keep no
+    /// count for this.
     pub(super) fn len(&self) -> usize {
-        self.queued.load(Relaxed)
+        let _no_send = self.state.lock();
+        let tail = self.tail.load(Relaxed);
+        let (mut low, mut high) = (tail.saturating_sub(self.capacity()), tail);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if self.slot(mid).lock().value.is_some() {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        usize::try_from(tail - low).unwrap_or(usize::MAX)
     }
 
     pub(super) fn receiver_count(&self) -> usize {
@@ -264,7 +272,7 @@ impl<T> Shared<T> {
         let tail = self.tail.load(Relaxed);
         let oldest = tail.saturating_sub(self.capacity());
         for pos in next.max(oldest)..tail {
-            if let Some(value) = self.slot(pos).lock().forget(pos, &self.queued) {
+            if let Some(value) = self.slot(pos).lock().forget(pos) {
                 released.push(value);
             }
         }
@@ -302,7 +310,7 @@ impl<T> Shared<T> {
         if slot.value.is_none() || slot.pos != *next {
             return None;
         }
-        let value = slot.take_one(&self.queued);
+        let value = slot.take_one();
         drop(slot);
         *next += 1;
         Some(value)
@@ -330,7 +338,7 @@ impl<T> Shared<T> {
         }
         let mut slot = self.slot(*next).lock();
         debug_assert_eq!(slot.pos, *next, "a value in the ring has its slot");
-        let value = slot.take_one(&self.queued);
+        let value = slot.take_one();
         drop(slot);
         *next += 1;
         Ok(value)
