@@ -146,13 +146,8 @@ impl Cache {
                 recent.len = len - 1;
                 NonNull::new(ptr)
             }
-            None => self.take_from_magazines(depot, layout),
+            None => self.magazines.take(depot, layout),
         }
-    }
-
-    #[cold]
-    fn take_from_magazines(&mut self, depot: &Depot, layout: Layout) -> Option<NonNull<u8>> {
-        self.magazines.take(depot, layout)
     }
 
     /// Keeps `ptr` (of `layout`); `false` if there is no room for it.
@@ -161,16 +156,11 @@ impl Cache {
         let recent = &mut self.recent;
         let len = recent.len;
         if len == SLOTS {
-            return self.keep_in_magazines(depot, ptr, layout);
+            return self.magazines.keep(depot, ptr, layout);
         }
         recent.blocks[len] = (layout, ptr.as_ptr());
         recent.len = len + 1;
         true
-    }
-
-    #[cold]
-    fn keep_in_magazines(&mut self, depot: &Depot, ptr: NonNull<u8>, layout: Layout) -> bool {
-        self.magazines.keep(depot, ptr, layout)
     }
 }
 
@@ -188,17 +178,11 @@ impl Magazines {
         }
     }
 
-    /// Index of the magazine of `layout`, if this thread has one.
-    #[inline]
-    fn find(&self, layout: Layout) -> Option<usize> {
-        (0..self.used).find(|&i| self.magazines[i].layout == layout)
-    }
-
     /// The magazine of `layout`; if there is none, an empty one (of any
     /// layout, or never used) becomes it; `None` if all [`LAYOUTS`] hold
     /// blocks of other layouts.
     fn magazine(&mut self, layout: Layout) -> Option<&mut Magazine> {
-        let i = match self.find(layout) {
+        let i = match (0..self.used).find(|&i| self.magazines[i].layout == layout) {
             Some(i) => i,
             None => {
                 let i = (0..self.used)
@@ -217,22 +201,12 @@ impl Magazines {
     }
 
     /// A kept block of `layout` (refilling from `depot` if this thread has
-    /// none), or `None`.
+    /// none), or `None`. The second tier: only reached from [`Cache`] when
+    /// the first has nothing, so it is all out of line.
+    #[cold]
     fn take(&mut self, depot: &Depot, layout: Layout) -> Option<NonNull<u8>> {
-        if let Some(i) = self.find(layout) {
-            let magazine = &mut self.magazines[i];
-            if magazine.len > 0 {
-                magazine.len -= 1;
-                return NonNull::new(magazine.blocks[magazine.len]);
-            }
-        }
-        self.take_slow(depot, layout)
-    }
-
-    /// [`take`](Self::take) when this thread has no block of `layout`.
-    fn take_slow(&mut self, depot: &Depot, layout: Layout) -> Option<NonNull<u8>> {
         let magazine = self.magazine(layout)?;
-        if !depot.refill(magazine) {
+        if magazine.len == 0 && !depot.refill(magazine) {
             return None;
         }
         magazine.len -= 1;
@@ -240,21 +214,10 @@ impl Magazines {
     }
 
     /// Keeps `ptr` (of `layout`), handing a full magazine to `depot` first
-    /// if need be; `false` if no magazine can take it.
+    /// if need be; `false` if no magazine can take it. Out of line, as
+    /// [`take`](Self::take).
+    #[cold]
     fn keep(&mut self, depot: &Depot, ptr: NonNull<u8>, layout: Layout) -> bool {
-        if let Some(i) = self.find(layout) {
-            let magazine = &mut self.magazines[i];
-            if magazine.len < MAGAZINE {
-                magazine.blocks[magazine.len] = ptr.as_ptr();
-                magazine.len += 1;
-                return true;
-            }
-        }
-        self.keep_slow(depot, ptr, layout)
-    }
-
-    /// [`keep`](Self::keep) when this thread has no room for `layout`.
-    fn keep_slow(&mut self, depot: &Depot, ptr: NonNull<u8>, layout: Layout) -> bool {
         let Some(magazine) = self.magazine(layout) else {
             return false;
         };

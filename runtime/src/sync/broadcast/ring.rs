@@ -291,13 +291,10 @@ impl<T> Shared<T> {
     where
         T: Clone,
     {
-        if let Some(value) = self.take_if_there(next) {
-            return Ok(value);
+        match self.take_if_there(next) {
+            Some(value) => Ok(value),
+            None => self.take_locked(&self.state.lock(), next),
         }
-        let state = self.state.lock();
-        let out = self.take_locked(&state, next);
-        drop(state);
-        out
     }
 
     /// The lock-free-of-state fast path: takes value `*next` if its slot
@@ -336,12 +333,10 @@ impl<T> Shared<T> {
             *next = oldest;
             return Err(TryRecvError::Lagged(missed));
         }
-        let mut slot = self.slot(*next).lock();
-        debug_assert_eq!(slot.pos, *next, "a value in the ring has its slot");
-        let value = slot.take_one();
-        drop(slot);
-        *next += 1;
-        Ok(value)
+        // In the ring and not taken by this receiver: its slot holds it.
+        Ok(self
+            .take_if_there(next)
+            .expect("a value in the ring has its slot"))
     }
 
     /// Whether the `recv` of a receiver at `next` that queued a node is no
