@@ -130,6 +130,7 @@ mod tests {
             other,
             other_name,
             floor: None,
+            ids: Vec::new(),
         }
     }
 

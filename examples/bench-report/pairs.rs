@@ -16,6 +16,17 @@ pub struct Estimate {
     pub mean_ns: f64,
 }
 
+impl Estimate {
+    /// Criterion's id of the cell: `group/function[/param]`, what its
+    /// filter matches.
+    pub fn id(&self) -> String {
+        match &self.param {
+            Some(param) => format!("{}/{}/{param}", self.group, self.function),
+            None => format!("{}/{}", self.group, self.function),
+        }
+    }
+}
+
 /// keen beside a peer runtime (or beside the floor) for one group,
 /// flavour, param.
 #[derive(Debug, Clone)]
@@ -29,6 +40,9 @@ pub struct Pair {
     /// The group's floor for this flavour and param, if it has one (a
     /// target can be about the time above it).
     pub floor: Option<f64>,
+    /// Criterion ids of the cells the pair's figures come from: keen's, the
+    /// other's and, if different, the floor's.
+    pub ids: Vec<String>,
 }
 
 impl Pair {
@@ -48,15 +62,12 @@ impl Pair {
 /// (the spawn floor runs no runtime at all).
 pub fn pair_up(estimates: &[Estimate]) -> Vec<Pair> {
     type Key = (String, Option<String>, String);
-    let mut by_key: BTreeMap<(String, Option<String>, String, String), f64> = BTreeMap::new();
-    let mut floors: BTreeMap<Key, f64> = BTreeMap::new();
+    let mut by_key: BTreeMap<(String, Option<String>, String, String), &Estimate> = BTreeMap::new();
+    let mut floors: BTreeMap<Key, &Estimate> = BTreeMap::new();
     for e in estimates {
         let (runtime, flavour) = e.function.split_once('/').unwrap_or((&e.function, ""));
         if runtime == "floor" {
-            floors.insert(
-                (e.group.clone(), e.param.clone(), flavour.to_owned()),
-                e.mean_ns,
-            );
+            floors.insert((e.group.clone(), e.param.clone(), flavour.to_owned()), e);
         }
         by_key.insert(
             (
@@ -65,7 +76,7 @@ pub fn pair_up(estimates: &[Estimate]) -> Vec<Pair> {
                 flavour.to_owned(),
                 runtime.to_owned(),
             ),
-            e.mean_ns,
+            e,
         );
     }
     let mut pairs = Vec::new();
@@ -85,6 +96,7 @@ pub fn pair_up(estimates: &[Estimate]) -> Vec<Pair> {
             _ => None,
         };
         let floor = exact.or(only).copied();
+        let floor_id = floor.map(Estimate::id);
         for peer in PEERS {
             let key = (
                 group.clone(),
@@ -96,10 +108,14 @@ pub fn pair_up(estimates: &[Estimate]) -> Vec<Pair> {
                 pairs.push(Pair {
                     group: group.clone(),
                     label: label.clone(),
-                    keen,
-                    other,
+                    keen: keen.mean_ns,
+                    other: other.mean_ns,
                     other_name: peer,
-                    floor,
+                    floor: floor.map(|f| f.mean_ns),
+                    ids: [Some(keen.id()), Some(other.id()), floor_id.clone()]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
                 });
             }
         }
@@ -107,52 +123,98 @@ pub fn pair_up(estimates: &[Estimate]) -> Vec<Pair> {
             pairs.push(Pair {
                 group: group.clone(),
                 label,
-                keen,
-                other: floor,
+                keen: keen.mean_ns,
+                other: floor.mean_ns,
                 other_name: "floor",
-                floor: Some(floor),
+                floor: Some(floor.mean_ns),
+                ids: vec![keen.id(), floor.id()],
             });
         }
     }
     pairs
 }
 
+/// A target as one figure held to a bound: the ratio (or, for the timer
+/// batch, the time above the floor over tokio's) at least or at most `bound`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub text: String,
+    pub figure: f64,
+    pub bound: f64,
+    pub at_least: bool,
+}
+
+/// How far (as a factor, either way) a figure may sit from its bound and
+/// still be re-measured before it is reported (`remeasure.rs`): one run on
+/// this machine moves a parity row by ±15–25%.
+pub const NEAR: f64 = 1.25;
+
+impl Rule {
+    pub fn met(&self) -> bool {
+        if self.at_least {
+            self.figure >= self.bound
+        } else {
+            self.figure <= self.bound
+        }
+    }
+
+    /// Whether the figure is within [`NEAR`] of its bound, on either side.
+    pub fn near(&self) -> bool {
+        let q = self.figure / self.bound;
+        (1.0 / NEAR..=NEAR).contains(&q)
+    }
+}
+
 /// The target of a pair (issues 7, 15, 17 and 18 against tokio; keen
 /// ahead of smol everywhere): (description, met?).
 pub fn target(pair: &Pair) -> Option<(String, bool)> {
+    rule(pair).map(|r| {
+        let met = r.met();
+        (r.text, met)
+    })
+}
+
+/// The target of a pair as a [`Rule`].
+pub fn rule(pair: &Pair) -> Option<Rule> {
     let g = pair.group.as_str();
     if g.contains("timeouts_100k") && pair.other_name == "tokio" {
         if let Some(floor) = pair.floor {
             // Issue 17: the timer work itself, the floor taken out of both.
             let above = (pair.keen - floor) / (pair.other - floor);
-            return Some((
-                format!("time above the floor ≤ 0.5× tokio's (is {above:.2}×)"),
-                above <= 0.5,
-            ));
+            return Some(Rule {
+                text: format!("time above the floor ≤ 0.5× tokio's (is {above:.2}×)"),
+                figure: above,
+                bound: 0.5,
+                at_least: false,
+            });
         }
     }
-    target_ratio(pair).map(|(text, met)| (text.to_owned(), met))
+    target_ratio(pair).map(|(text, bound, at_least)| Rule {
+        text: text.to_owned(),
+        figure: pair.ratio(),
+        bound,
+        at_least,
+    })
 }
 
-/// The targets on the ratio itself.
-fn target_ratio(pair: &Pair) -> Option<(&'static str, bool)> {
+/// The targets on the ratio itself: (description, bound, at least?).
+fn target_ratio(pair: &Pair) -> Option<(&'static str, f64, bool)> {
     let g = pair.group.as_str();
-    let r = pair.ratio();
     if pair.other_name == "smol" {
         // The second peer: keen ahead of it on every row it has.
-        return Some(("≥ 1.0× smol", r >= 1.0));
+        return Some(("≥ 1.0× smol", 1.0, true));
     }
     if pair.other_name == "floor" {
         // Only the eager-spawn and the blocking ping-pong floors are
         // targets; other floors are context (what the workload costs before
         // the runtime does anything).
         if g == "io_ping_pong" {
-            return Some(("≤ 1.3× the blocking floor", r <= 1.3));
+            return Some(("≤ 1.3× the blocking floor", 1.3, false));
         }
         // Issue 17: a ready spawn + await within 1.5× of box, poll, drop.
         return g
             .contains("spawn_ready")
-            .then_some(("≤ 1.5× the floor", r <= 1.5));
+            .then_some(("≤ 1.5× the floor", 1.5, false));
     }
     let (text, min) = if g == "io_echo_64" || g == "io_connect" {
         ("≥ 1.2× tokio", 1.2)
@@ -193,7 +255,7 @@ fn target_ratio(pair: &Pair) -> Option<(&'static str, bool)> {
     } else {
         return None;
     };
-    Some((text, r >= min))
+    Some((text, min, true))
 }
 
 #[cfg(test)]
@@ -261,6 +323,7 @@ mod tests {
             other,
             other_name,
             floor: None,
+            ids: Vec::new(),
         };
         let text = |t: &str, met| Some((t.to_owned(), met));
         assert_eq!(target(&pair("tokio", 220.0)), text("≥ 5× tokio", true));
@@ -285,6 +348,7 @@ mod tests {
             other: tokio,
             other_name: "tokio",
             floor: Some(2.0),
+            ids: Vec::new(),
         };
         // (keen - floor) / (tokio - floor): 3/8 met, 5/8 not.
         assert_eq!(

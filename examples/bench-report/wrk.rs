@@ -76,11 +76,8 @@ pub fn section(root: &Path, seconds: u32) -> Result<String, String> {
 
 /// Each figure's median over `runs`.
 fn median(runs: &[Load]) -> Load {
-    let mid = |f: fn(&Load) -> f64| {
-        let mut v: Vec<f64> = runs.iter().map(f).collect();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
+    let mid =
+        |f: fn(&Load) -> f64| crate::remeasure::median(&runs.iter().map(f).collect::<Vec<_>>());
     Load {
         requests_per_sec: mid(|l| l.requests_per_sec),
         p50_us: mid(|l| l.p50_us),
