@@ -16,9 +16,10 @@
 //! Options: `--quick` (criterion's quick mode with short warm-ups: the
 //! whole run under 5 minutes on 2 cores), `--no-run` (rebuild the report
 //! from the last results without running anything), `--bench NAME` (only
-//! that bench; repeatable). Cells behind a target that came out near its
-//! bound are measured twice more and reported as medians (`remeasure.rs`;
-//! not in `--quick`). Text below the generated part of
+//! that bench; repeatable). The groups with a target that came out near
+//! its bound are measured twice more and reported as medians (`remeasure.rs`;
+//! not in `--quick`); `--remeasure` does only that, on the last results
+//! (the memory and HTTP figures are kept, as with `--no-run`). Text below the generated part of
 //! `docs/benchmarks.md` (the findings, written by hand) is kept.
 
 use std::collections::BTreeMap;
@@ -41,6 +42,8 @@ const KEEP_MARKER: &str = "<!-- end of generated report: hand-written findings b
 struct Options {
     quick: bool,
     run: bool,
+    /// Re-measure the near-target cells (`remeasure.rs`).
+    remeasure: bool,
     benches: Vec<String>,
 }
 
@@ -75,19 +78,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if options.run && !options.quick {
-        let ids = remeasure::near_ids(&pair_up(&estimates));
-        let runs = remeasure::run_extra(
-            Path::new(ROOT),
-            &bench_list(&options),
-            &ids,
-            &estimates,
-            &[],
-            || read_estimates(&criterion).unwrap_or_default(),
-        );
-        let saved = runs
-            .and_then(|runs| remeasure::save(Path::new(ROOT), &runs).map_err(|e| e.to_string()));
-        if let Err(e) = saved {
+    if options.remeasure {
+        let settled = remeasure::settle(Path::new(ROOT), &bench_list(&options), || {
+            read_estimates(&criterion).unwrap_or_default()
+        });
+        if let Err(e) = settled {
             eprintln!("re-measuring the near-target cells failed: {e}");
             return ExitCode::FAILURE;
         }
@@ -138,18 +133,29 @@ fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         quick: false,
         run: true,
+        remeasure: true,
         benches: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--quick" => options.quick = true,
-            "--no-run" => options.run = false,
+            "--quick" => {
+                options.quick = true;
+                options.remeasure = false;
+            }
+            "--no-run" => {
+                options.run = false;
+                options.remeasure = false;
+            }
+            "--remeasure" => options.run = false,
             "--bench" => options
                 .benches
                 .push(args.next().ok_or("--bench needs a NAME")?),
             _ => {
-                return Err("usage: bench-report [--quick] [--no-run] [--bench NAME]...".to_owned());
+                return Err(
+                    "usage: bench-report [--quick] [--no-run] [--remeasure] [--bench NAME]..."
+                        .to_owned(),
+                );
             }
         }
     }
@@ -408,10 +414,11 @@ fn render_markdown(
          sockets between two threads); the 100k-timeouts floor (box, poll and drop the\n\
          same number of plain futures of the same size, no timer) is taken out of both\n\
          runtimes' times for that row's target (keen's time above it ≤ 0.5× tokio's).\n\n\
-         One run moves a ratio near parity by ±15–25% on this machine, so every pair whose\n\
-         target figure came out within 1.25× of its bound (either side) had its cells run\n\
-         twice more, alone, after the main run: its times are each cell's median of the\n\
-         three means, marked \"(median of 3)\"; every other figure is one run.\n\n\
+         One run moves a ratio near parity by ±15–25% on this machine, so every group with a\n\
+         pair whose target figure came out within 1.25× of its bound (either side) had all\n\
+         its cells run twice more, together and alone, after the main run: their times are\n\
+         each cell's median of the three means, marked \"(median of 3)\"; every other\n\
+         figure is one run.\n\n\
          ![ratios tokio/keen and smol/keen per workload](benchmarks.svg)\n",
         if options.quick { " -- --quick" } else { "" },
         machine()
@@ -527,6 +534,7 @@ mod tests {
         let options = Options {
             quick: true,
             run: false,
+            remeasure: false,
             benches: Vec::new(),
         };
         let md = render_markdown(&estimates, &pairs, &BTreeMap::new(), None, &options);

@@ -1,22 +1,28 @@
-//! Near-target cells measured three times. A pair whose target figure sits
-//! within [`NEAR`](crate::pairs::NEAR) of its bound (either side) cannot be
-//! called met or missed from one criterion run on this noisy 2-core VM: a
-//! parity row moves by ±15–25% from run to run. After the main run, the
-//! cells behind such pairs (keen's, the peer's and the floor's) are run
-//! [`EXTRA_RUNS`] more times, alone, and the report shows each one's
-//! median of the three means. Every other cell keeps its single run.
+//! Near-target groups measured three times. A pair whose target figure
+//! sits within [`NEAR`](crate::pairs::NEAR) of its bound (either side)
+//! cannot be called met or missed from one criterion run on this noisy
+//! 2-core VM: a parity row moves by ±15–25% from run to run. After the main
+//! run, every cell of each group with such a pair (keen's, the peers' and
+//! the floors', so a ratio's two sides always come from the same runs) is
+//! run [`EXTRA_RUNS`] more times, alone, and the report shows each cell's
+//! median of the three means. [`settle`] repeats this for groups that come
+//! near only once the medians are in; a group is settled when all its cells
+//! hold medians of one and the same round. Every other cell keeps its
+//! single run.
 //!
 //! The medians are kept in [`MEDIANS`] beside criterion's results, each with
 //! the mean criterion holds for the cell (that of the last of the three
-//! runs), so `--no-run` rebuilds the same report, and a median whose cell
-//! was measured again since (a later `--bench` run) no longer applies.
+//! runs) and its round, so `--no-run` rebuilds the same report, and a
+//! median whose cell was measured again since (a later `--bench` run) no
+//! longer applies.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::pairs::{Estimate, Pair, rule};
+use crate::pairs::{Estimate, Pair, pair_up, rule};
 
 /// Runs of a near-target cell besides the main one.
 pub const EXTRA_RUNS: usize = 2;
@@ -24,16 +30,26 @@ pub const EXTRA_RUNS: usize = 2;
 /// Where the medians are kept, under the suite's root.
 const MEDIANS: &str = "target/criterion/report-medians.tsv";
 
-/// The criterion ids of the cells behind every pair near its target.
-pub fn near_ids(pairs: &[Pair]) -> Vec<String> {
-    let mut ids: Vec<String> = pairs
+/// A kept median: the median, the cell's mean when it was taken (the last
+/// run), how many runs, and the round that took it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Kept {
+    median: f64,
+    last: f64,
+    runs: usize,
+    round: u64,
+}
+
+/// The groups with a pair near its target.
+pub fn near_groups(pairs: &[Pair]) -> Vec<String> {
+    let mut groups: Vec<String> = pairs
         .iter()
         .filter(|p| rule(p).is_some_and(|r| r.near()))
-        .flat_map(|p| p.ids.iter().cloned())
+        .map(|p| p.group.clone())
         .collect();
-    ids.sort();
-    ids.dedup();
-    ids
+    groups.sort();
+    groups.dedup();
+    groups
 }
 
 /// A criterion filter matching exactly `ids`.
@@ -54,6 +70,51 @@ fn escape(s: &str) -> String {
     out
 }
 
+/// Re-measures near groups until settled (see the module docs). A settled
+/// group's cells are never run again, and each round settles every group it
+/// runs, so this ends.
+pub fn settle(
+    root: &Path,
+    benches: &[String],
+    read: impl Fn() -> Vec<Estimate>,
+) -> Result<(), String> {
+    loop {
+        let ids = pending(&load(root), read());
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let runs = run_extra(root, benches, &ids, &read(), &read)?;
+        if runs.is_empty() {
+            return Ok(());
+        }
+        let round = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        save(root, &runs, round).map_err(|e| e.to_string())?;
+    }
+}
+
+/// Every cell of each near group (with the medians `kept` applied) that is
+/// not settled yet: all of a group's cells holding medians of one round.
+fn pending(kept: &BTreeMap<String, Kept>, mut estimates: Vec<Estimate>) -> Vec<String> {
+    let applied = apply_medians(kept, &mut estimates);
+    let mut ids = Vec::new();
+    for group in near_groups(&pair_up(&estimates)) {
+        let cells: Vec<String> = estimates
+            .iter()
+            .filter(|e| e.group == group)
+            .map(Estimate::id)
+            .collect();
+        let mut rounds = cells.iter().map(|id| applied.get(id).map(|k| k.round));
+        let first = rounds.next().flatten();
+        let settled = first.is_some() && rounds.all(|r| r == first);
+        if !settled {
+            ids.extend(cells);
+        }
+    }
+    ids
+}
+
 /// Runs the cells `ids` of each bench in `benches` that has any of them,
 /// [`EXTRA_RUNS`] times, reading criterion's estimates after each run;
 /// returns every run's mean per id, the main run's first.
@@ -62,7 +123,6 @@ pub fn run_extra(
     benches: &[String],
     ids: &[String],
     first: &[Estimate],
-    quick: &[&str],
     read: impl Fn() -> Vec<Estimate>,
 ) -> Result<BTreeMap<String, Vec<f64>>, String> {
     let mut runs: BTreeMap<String, Vec<f64>> = first
@@ -99,7 +159,6 @@ pub fn run_extra(
             let status = Command::new(&cargo)
                 .current_dir(root)
                 .args(["bench", "--bench", bench, "--"])
-                .args(quick)
                 .arg(&filter)
                 .status()
                 .map_err(|e| e.to_string())?;
@@ -128,58 +187,72 @@ pub fn median(means: &[f64]) -> f64 {
     }
 }
 
-/// Writes the medians of `runs` to [`MEDIANS`], each with the mean criterion
-/// now holds for its cell (the last run), keeping earlier medians whose cells
-/// were not measured again.
-pub fn save(root: &Path, runs: &BTreeMap<String, Vec<f64>>) -> std::io::Result<()> {
-    let path = root.join(MEDIANS);
+/// Writes the medians of `runs`, taken in `round`, to [`MEDIANS`], each
+/// with the mean criterion now holds for its cell (the last run), keeping
+/// earlier medians of other cells.
+fn save(root: &Path, runs: &BTreeMap<String, Vec<f64>>, round: u64) -> std::io::Result<()> {
     let mut kept = load(root);
     for (id, means) in runs {
         if let Some(&last) = means.last() {
-            kept.insert(id.clone(), (median(means), last, means.len()));
+            let k = Kept {
+                median: median(means),
+                last,
+                runs: means.len(),
+                round,
+            };
+            kept.insert(id.clone(), k);
         }
     }
-    let mut text = String::from("# id\tmedian_ns\tlast_run_ns\truns\n");
-    for (id, (median, last, n)) in &kept {
-        text.push_str(&format!("{id}\t{median:?}\t{last:?}\t{n}\n"));
+    let mut text = String::from("# id\tmedian_ns\tlast_run_ns\truns\tround\n");
+    for (id, k) in &kept {
+        text.push_str(&format!(
+            "{id}\t{:?}\t{:?}\t{}\t{}\n",
+            k.median, k.last, k.runs, k.round
+        ));
     }
-    fs::write(path, text)
+    fs::write(root.join(MEDIANS), text)
 }
 
-/// The kept medians: id → (median, the cell's mean when it was taken, runs).
-fn load(root: &Path) -> BTreeMap<String, (f64, f64, usize)> {
+/// The kept medians by cell id.
+fn load(root: &Path) -> BTreeMap<String, Kept> {
     let text = fs::read_to_string(root.join(MEDIANS)).unwrap_or_default();
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
             let mut f = l.split('\t');
             let id = f.next()?.to_owned();
-            let median = f.next()?.parse().ok()?;
-            let last = f.next()?.parse().ok()?;
-            let n = f.next()?.parse().ok()?;
-            Some((id, (median, last, n)))
+            let k = Kept {
+                median: f.next()?.parse().ok()?,
+                last: f.next()?.parse().ok()?,
+                runs: f.next()?.parse().ok()?,
+                round: f.next()?.parse().ok()?,
+            };
+            Some((id, k))
         })
         .collect()
 }
 
 /// Replaces each estimate's mean by its kept median where one applies (its
-/// cell still holds the mean the median was taken with); returns the ids
-/// replaced and how many runs each median is of.
+/// cell still holds the mean the median was taken with); returns, per id
+/// replaced, how many runs its median is of.
 pub fn apply(root: &Path, estimates: &mut [Estimate]) -> BTreeMap<String, usize> {
     apply_medians(&load(root), estimates)
+        .into_iter()
+        .map(|(id, k)| (id, k.runs))
+        .collect()
 }
 
 fn apply_medians(
-    kept: &BTreeMap<String, (f64, f64, usize)>,
+    kept: &BTreeMap<String, Kept>,
     estimates: &mut [Estimate],
-) -> BTreeMap<String, usize> {
+) -> BTreeMap<String, Kept> {
     let mut applied = BTreeMap::new();
     for e in estimates.iter_mut() {
         let id = e.id();
-        if let Some(&(median, last, n)) = kept.get(&id) {
-            if last == e.mean_ns {
-                e.mean_ns = median;
-                applied.insert(id, n);
+        if let Some(&k) = kept.get(&id) {
+            if k.last == e.mean_ns {
+                e.mean_ns = k.median;
+                applied.insert(id, k);
             }
         }
     }
@@ -212,41 +285,81 @@ mod tests {
         assert_eq!(median(&[5.0]), 5.0);
     }
 
+    fn kept(median: f64, last: f64, round: u64) -> Kept {
+        Kept {
+            median,
+            last,
+            runs: 3,
+            round,
+        }
+    }
+
     #[test]
-    fn only_pairs_near_their_target_are_re_measured() {
-        let pairs = crate::pairs::pair_up(&[
-            estimate("keen/multi_thread(2)", 1.1),
-            estimate("tokio/multi_thread(2)", 1.0),
-            estimate("keen/current_thread", 1.0),
-            estimate("tokio/current_thread", 2.0),
-        ]);
-        // 0.91× against ≥ 1.0×: near. 2.0×: far.
+    fn a_group_with_a_pair_near_its_target_is_re_measured_whole() {
+        let mut estimates = vec![
+            // 1.4× tokio (far) but 1.1× smol (near): all three cells.
+            estimate("keen/multi_thread(2)", 1.0),
+            estimate("tokio/multi_thread(2)", 1.4),
+            estimate("smol/multi_thread(2)", 1.1),
+        ];
+        let mut far = estimate("keen/multi_thread(2)", 1.0);
+        far.group = "rt_yield_many".to_owned();
+        let mut far_tokio = far.clone();
+        far_tokio.function = "tokio/multi_thread(2)".to_owned();
+        far_tokio.mean_ns = 3.0;
+        estimates.extend([far, far_tokio]);
         assert_eq!(
-            near_ids(&pairs),
+            pending(&BTreeMap::new(), estimates),
             [
                 "rt_ping_pong/keen/multi_thread(2)",
-                "rt_ping_pong/tokio/multi_thread(2)"
+                "rt_ping_pong/tokio/multi_thread(2)",
+                "rt_ping_pong/smol/multi_thread(2)"
             ]
         );
     }
 
     #[test]
-    fn a_median_applies_only_while_its_cell_holds_the_run_it_was_taken_with() {
-        let mut kept = BTreeMap::new();
-        kept.insert(
+    fn a_group_is_settled_once_all_its_cells_hold_medians_of_one_round() {
+        let estimates = vec![
+            estimate("keen/multi_thread(2)", 1.0),
+            estimate("tokio/multi_thread(2)", 1.1),
+        ];
+        let mut k = BTreeMap::new();
+        k.insert(
             "rt_ping_pong/keen/multi_thread(2)".to_owned(),
-            (2.0, 3.0, 3),
+            kept(1.2, 1.0, 7),
         );
-        kept.insert(
+        // keen's median alone (an earlier round for another pair): not settled.
+        assert_eq!(pending(&k, estimates.clone()).len(), 2);
+        k.insert(
             "rt_ping_pong/tokio/multi_thread(2)".to_owned(),
-            (2.0, 3.0, 3),
+            kept(1.1, 1.1, 6),
+        );
+        assert_eq!(pending(&k, estimates.clone()).len(), 2, "two rounds");
+        k.insert(
+            "rt_ping_pong/tokio/multi_thread(2)".to_owned(),
+            kept(1.1, 1.1, 7),
+        );
+        assert!(pending(&k, estimates).is_empty(), "settled");
+    }
+
+    #[test]
+    fn a_median_applies_only_while_its_cell_holds_the_run_it_was_taken_with() {
+        let mut k = BTreeMap::new();
+        k.insert(
+            "rt_ping_pong/keen/multi_thread(2)".to_owned(),
+            kept(2.0, 3.0, 1),
+        );
+        k.insert(
+            "rt_ping_pong/tokio/multi_thread(2)".to_owned(),
+            kept(2.0, 3.0, 1),
         );
         let mut estimates = [
             estimate("keen/multi_thread(2)", 3.0),
             // Measured again since the median was taken: the new run stands.
             estimate("tokio/multi_thread(2)", 4.0),
         ];
-        let applied = apply_medians(&kept, &mut estimates);
+        let applied = apply_medians(&k, &mut estimates);
         assert_eq!(estimates[0].mean_ns, 2.0);
         assert_eq!(estimates[1].mean_ns, 4.0);
         assert_eq!(applied.len(), 1);
