@@ -17,10 +17,11 @@
 //! whole run under 5 minutes on 2 cores), `--no-run` (rebuild the report
 //! from the last results without running anything), `--bench NAME` (only
 //! that bench; repeatable). The groups with a target that came out near
-//! its bound are measured twice more and reported as medians (`remeasure.rs`;
-//! not in `--quick`); `--remeasure` does only that, on the last results
-//! (the memory and HTTP figures are kept, as with `--no-run`). Text below the generated part of
-//! `docs/benchmarks.md` (the findings, written by hand) is kept.
+//! its bound are measured twice more and reported as medians
+//! (`remeasure.rs`; not in `--quick`); `--remeasure` does only that, on
+//! the last results (the memory and HTTP figures are kept, as with
+//! `--no-run`). Text below the generated part of `docs/benchmarks.md` (the
+//! findings, written by hand) is kept.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -42,7 +43,7 @@ const KEEP_MARKER: &str = "<!-- end of generated report: hand-written findings b
 struct Options {
     quick: bool,
     run: bool,
-    /// Re-measure the near-target cells (`remeasure.rs`).
+    /// Re-measure the near-target groups (`remeasure.rs`).
     remeasure: bool,
     benches: Vec<String>,
 }
@@ -67,6 +68,15 @@ fn main() -> ExitCode {
         previous_memory()
     };
     let criterion = Path::new(ROOT).join("target/criterion");
+    if options.remeasure {
+        let settled = remeasure::settle(Path::new(ROOT), &bench_list(&options), || {
+            read_estimates(&criterion).unwrap_or_default()
+        });
+        if let Err(e) = settled {
+            eprintln!("re-measuring the near-target groups failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let mut estimates = match read_estimates(&criterion) {
         Ok(e) if !e.is_empty() => e,
         Ok(_) => {
@@ -78,22 +88,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if options.remeasure {
-        let settled = remeasure::settle(Path::new(ROOT), &bench_list(&options), || {
-            read_estimates(&criterion).unwrap_or_default()
-        });
-        if let Err(e) = settled {
-            eprintln!("re-measuring the near-target cells failed: {e}");
-            return ExitCode::FAILURE;
-        }
-        estimates = match read_estimates(&criterion) {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("reading criterion results: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-    }
     let medians = remeasure::apply(Path::new(ROOT), &mut estimates);
     let pairs = pair_up(&estimates);
     let svg = chart::render_svg(&pairs, memory.as_ref());

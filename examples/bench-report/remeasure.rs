@@ -41,7 +41,7 @@ struct Kept {
 }
 
 /// The groups with a pair near its target.
-pub fn near_groups(pairs: &[Pair]) -> Vec<String> {
+fn near_groups(pairs: &[Pair]) -> Vec<String> {
     let mut groups: Vec<String> = pairs
         .iter()
         .filter(|p| rule(p).is_some_and(|r| r.near()))
@@ -53,7 +53,7 @@ pub fn near_groups(pairs: &[Pair]) -> Vec<String> {
 }
 
 /// A criterion filter matching exactly `ids`.
-pub fn filter(ids: &[String]) -> String {
+fn filter(ids: &[String]) -> String {
     let escaped: Vec<String> = ids.iter().map(|id| escape(id)).collect();
     format!("^({})$", escaped.join("|"))
 }
@@ -83,7 +83,7 @@ pub fn settle(
         if ids.is_empty() {
             return Ok(());
         }
-        let runs = run_extra(root, benches, &ids, &read(), &read)?;
+        let runs = run_extra(root, benches, &ids, &read)?;
         if runs.is_empty() {
             return Ok(());
         }
@@ -116,16 +116,15 @@ fn pending(kept: &BTreeMap<String, Kept>, mut estimates: Vec<Estimate>) -> Vec<S
 }
 
 /// Runs the cells `ids` of each bench in `benches` that has any of them,
-/// [`EXTRA_RUNS`] times, reading criterion's estimates after each run;
-/// returns every run's mean per id, the main run's first.
-pub fn run_extra(
+/// [`EXTRA_RUNS`] times, reading criterion's estimates (`read`) before and
+/// after each run; returns every run's mean per id, the one before first.
+fn run_extra(
     root: &Path,
     benches: &[String],
     ids: &[String],
-    first: &[Estimate],
     read: impl Fn() -> Vec<Estimate>,
 ) -> Result<BTreeMap<String, Vec<f64>>, String> {
-    let mut runs: BTreeMap<String, Vec<f64>> = first
+    let mut runs: BTreeMap<String, Vec<f64>> = read()
         .iter()
         .filter(|e| ids.contains(&e.id()))
         .map(|e| (e.id(), vec![e.mean_ns]))
@@ -152,7 +151,7 @@ pub fn run_extra(
     for round in 1..=EXTRA_RUNS {
         for bench in &with_cells {
             eprintln!(
-                "re-measuring near-target cells of {bench} (run {} of {})",
+                "re-measuring near-target groups of {bench} (run {} of {})",
                 round + 1,
                 EXTRA_RUNS + 1
             );
