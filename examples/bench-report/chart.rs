@@ -131,6 +131,7 @@ mod tests {
             other_name,
             floor: None,
             ids: Vec::new(),
+            spread: 0.0,
         }
     }
 

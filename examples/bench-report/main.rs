@@ -17,7 +17,8 @@
 //! whole run under 5 minutes on 2 cores), `--no-run` (rebuild the report
 //! from the last results without running anything), `--bench NAME` (only
 //! that bench; repeatable). The groups with a target that came out near
-//! its bound are measured twice more and reported as medians
+//! its bound, or with a cell whose samples spread widely, are measured
+//! twice more and reported as medians
 //! (`remeasure.rs`; not in `--quick`); `--remeasure` does only that, on
 //! the last results (the memory and HTTP figures are kept, as with
 //! `--no-run`). Text below the generated part of `docs/benchmarks.md` (the
@@ -312,11 +313,15 @@ fn read_one(new_dir: &Path) -> Option<Estimate> {
     // `"mean":{"confidence_interval":{…},"point_estimate":X,…}`
     let mean = estimates.split_once("\"mean\"")?.1;
     let mean_ns = json_number_field(mean, "point_estimate")?;
+    let std_dev = estimates
+        .split_once("\"std_dev\"")
+        .and_then(|(_, rest)| json_number_field(rest, "point_estimate"));
     Some(Estimate {
         group,
         function,
         param,
         mean_ns,
+        spread: std_dev.map_or(0.0, |sd| sd / mean_ns),
     })
 }
 
@@ -410,9 +415,11 @@ fn render_markdown(
          runtimes' times for that row's target (keen's time above it ≤ 0.5× tokio's).\n\n\
          One run moves a ratio near parity by ±15–25% on this machine, so every group with a\n\
          pair whose target figure came out within 1.25× of its bound (either side) had all\n\
-         its cells run twice more, together and alone, after the main run: their times are\n\
-         each cell's median of the three means, marked \"(median of 3)\"; every other\n\
-         figure is one run.\n\n\
+         its cells run twice more, together and alone, after the main run; so had every group\n\
+         with a target whose cells' samples spread widely within their run (standard deviation\n\
+         above 20% of the mean: a bimodal cell, whatever its ratio). Their times are each\n\
+         cell's median of the three means, marked \"(median of 3)\"; every other figure is one\n\
+         run.\n\n\
          ![ratios tokio/keen and smol/keen per workload](benchmarks.svg)\n",
         if options.quick { " -- --quick" } else { "" },
         machine()
@@ -518,6 +525,7 @@ mod tests {
             function: function.to_owned(),
             param: None,
             mean_ns,
+            spread: 0.0,
         };
         let estimates = [
             estimate("keen/current_thread", 100.0),
@@ -541,5 +549,29 @@ mod tests {
             assert!(md.contains(row), "missing {row:?} in\n{md}");
         }
         assert!(!md.contains("(unpaired)"));
+    }
+
+    #[test]
+    fn a_cell_is_read_with_its_mean_and_the_spread_of_its_samples() {
+        let dir = std::env::temp_dir().join(format!("bench-report-read-{}", std::process::id()));
+        let new = dir.join("notify").join("keen_current_thread").join("new");
+        fs::create_dir_all(&new).unwrap();
+        fs::write(
+            new.join("benchmark.json"),
+            r#"{"group_id":"notify","function_id":"keen/current_thread","value_str":null}"#,
+        )
+        .unwrap();
+        // Criterion's shape: the mean, then other estimates, then std_dev.
+        fs::write(
+            new.join("estimates.json"),
+            r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":190.0,"upper_bound":210.0},"point_estimate":200.0,"standard_error":5.0},"median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":3.0},"point_estimate":2.0,"standard_error":1.0},"std_dev":{"confidence_interval":{"confidence_level":0.95,"lower_bound":40.0,"upper_bound":60.0},"point_estimate":50.0,"standard_error":3.0}}"#,
+        )
+        .unwrap();
+        let read = read_estimates(&dir).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].id(), "notify/keen/current_thread");
+        assert_eq!(read[0].mean_ns, 200.0);
+        assert_eq!(read[0].spread, 0.25);
     }
 }

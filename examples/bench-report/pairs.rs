@@ -14,6 +14,10 @@ pub struct Estimate {
     pub function: String,
     pub param: Option<String>,
     pub mean_ns: f64,
+    /// Criterion's standard deviation of the per-iteration time within the
+    /// run, over its mean (0 when criterion gave none): how widely the
+    /// run's samples spread.
+    pub spread: f64,
 }
 
 impl Estimate {
@@ -43,6 +47,8 @@ pub struct Pair {
     /// Criterion ids of the cells the pair's figures come from: keen's, the
     /// other's and, if different, the floor's.
     pub ids: Vec<String>,
+    /// The widest [`Estimate::spread`] of those cells.
+    pub spread: f64,
 }
 
 impl Pair {
@@ -53,6 +59,11 @@ impl Pair {
         } else {
             self.other / self.keen
         }
+    }
+
+    /// Whether one of its cells spread beyond [`UNSTABLE`] within its run.
+    pub fn unstable(&self) -> bool {
+        self.spread > UNSTABLE
     }
 }
 
@@ -116,6 +127,11 @@ pub fn pair_up(estimates: &[Estimate]) -> Vec<Pair> {
                         .into_iter()
                         .flatten()
                         .collect(),
+                    spread: [Some(keen), Some(other), floor]
+                        .into_iter()
+                        .flatten()
+                        .map(|e| e.spread)
+                        .fold(0.0, f64::max),
                 });
             }
         }
@@ -128,6 +144,7 @@ pub fn pair_up(estimates: &[Estimate]) -> Vec<Pair> {
                 other_name: "floor",
                 floor: Some(floor.mean_ns),
                 ids: vec![keen.id(), floor.id()],
+                spread: keen.spread.max(floor.spread),
             });
         }
     }
@@ -148,6 +165,12 @@ pub struct Rule {
 /// still be re-measured before it is reported (`remeasure.rs`): one run on
 /// this machine moves a parity row by ±15–25%.
 pub const NEAR: f64 = 1.25;
+
+/// A cell whose samples spread wider than this (standard deviation over
+/// mean, within its run) is bimodal on this machine (a plain-thread wake
+/// that lands on a halted or a running vCPU): its one mean says little,
+/// so its group is re-measured however far its figure is from the bound.
+pub const UNSTABLE: f64 = 0.2;
 
 impl Rule {
     pub fn met(&self) -> bool {
@@ -268,6 +291,7 @@ mod tests {
             function: function.to_owned(),
             param: None,
             mean_ns,
+            spread: 0.0,
         }
     }
 
@@ -324,6 +348,7 @@ mod tests {
             other_name,
             floor: None,
             ids: Vec::new(),
+            spread: 0.0,
         };
         let text = |t: &str, met| Some((t.to_owned(), met));
         assert_eq!(target(&pair("tokio", 220.0)), text("≥ 5× tokio", true));
@@ -349,6 +374,7 @@ mod tests {
             other_name: "tokio",
             floor: Some(2.0),
             ids: Vec::new(),
+            spread: 0.0,
         };
         // (keen - floor) / (tokio - floor): 3/8 met, 5/8 not.
         assert_eq!(

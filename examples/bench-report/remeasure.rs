@@ -1,7 +1,11 @@
-//! Near-target groups measured three times. A pair whose target figure
+//! Uncertain groups measured three times. A pair whose target figure
 //! sits within [`NEAR`](crate::pairs::NEAR) of its bound (either side)
 //! cannot be called met or missed from one criterion run on this noisy
-//! 2-core VM: a parity row moves by ±15–25% from run to run. After the main
+//! 2-core VM: a parity row moves by ±15–25% from run to run. Nor can one
+//! whose cells' samples spread beyond [`UNSTABLE`](crate::pairs::UNSTABLE)
+//! within their run, however far from the bound: such a cell is bimodal
+//! (`spawn_ready@thread` came out 3.19× tokio in one report and 1.15× in
+//! the next sitting). After the main
 //! run, every cell of each group with such a pair (keen's, the peers' and
 //! the floors', so a ratio's two sides always come from the same runs) is
 //! run [`EXTRA_RUNS`] more times, alone, and the report shows each cell's
@@ -40,11 +44,11 @@ struct Kept {
     round: u64,
 }
 
-/// The groups with a pair near its target.
-fn near_groups(pairs: &[Pair]) -> Vec<String> {
+/// The groups with a target pair that is near its bound or unstable.
+fn uncertain_groups(pairs: &[Pair]) -> Vec<String> {
     let mut groups: Vec<String> = pairs
         .iter()
-        .filter(|p| rule(p).is_some_and(|r| r.near()))
+        .filter(|p| rule(p).is_some_and(|r| r.near() || p.unstable()))
         .map(|p| p.group.clone())
         .collect();
     groups.sort();
@@ -99,7 +103,7 @@ pub fn settle(
 fn pending(kept: &BTreeMap<String, Kept>, mut estimates: Vec<Estimate>) -> Vec<String> {
     let applied = apply_medians(kept, &mut estimates);
     let mut ids = Vec::new();
-    for group in near_groups(&pair_up(&estimates)) {
+    for group in uncertain_groups(&pair_up(&estimates)) {
         let cells: Vec<String> = estimates
             .iter()
             .filter(|e| e.group == group)
@@ -268,6 +272,7 @@ mod tests {
             function: function.to_owned(),
             param: None,
             mean_ns,
+            spread: 0.0,
         }
     }
 
@@ -315,6 +320,15 @@ mod tests {
                 "rt_ping_pong/smol/multi_thread(2)"
             ]
         );
+    }
+
+    #[test]
+    fn a_group_whose_cells_spread_widely_is_re_measured_however_far_its_target() {
+        let keen = estimate("keen/multi_thread(2)", 1.0);
+        let mut tokio = estimate("tokio/multi_thread(2)", 3.0);
+        assert!(pending(&BTreeMap::new(), vec![keen.clone(), tokio.clone()]).is_empty());
+        tokio.spread = 0.3;
+        assert_eq!(pending(&BTreeMap::new(), vec![keen, tokio]).len(), 2);
     }
 
     #[test]
