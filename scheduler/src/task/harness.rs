@@ -660,7 +660,7 @@ where
             if harness.bind_before_idle() {
                 // The spawner keeps running: a self-wake must be visible
                 // to idle siblings.
-                harness.after_pending(Placement::Back);
+                harness.after_pending(Placement::Promoted);
             }
             Eager::Task(raw, false)
         }

@@ -73,10 +73,14 @@ pub(crate) use self::core::Header;
 pub(crate) enum Placement {
     /// Woken by something else: the LIFO slot, run next for locality.
     Woken,
-    /// The back of the queue, announced to idle siblings: a task that woke
-    /// itself during its eager poll (its spawner keeps running) or a task
-    /// spawned lazily (they start in spawn order).
+    /// The back of the queue, announced to idle siblings: a task spawned
+    /// lazily (they start in spawn order).
     Back,
+    /// As [`Back`](Self::Back), for a task that woke itself during its
+    /// eager poll (its spawner keeps running). On a multi-thread `block_on`
+    /// thread, the one kind of task that thread may later run itself while
+    /// its root waits (`BlockOn::help`): its first step already ran there.
+    Promoted,
     /// The back of the queue, during a poll on this worker that ends right
     /// after (so the worker picks its next task at once): a sibling is
     /// woken only if something else is queued here too. A task that woke

@@ -47,11 +47,14 @@ pub(crate) struct Shared {
     pub(crate) common: Common,
     injector: Injector<Notified>,
     /// The second injector: tasks a `block_on` thread promoted in its eager
-    /// spawns and handed over from its outbox (see [`BlockOn`]). The
-    /// workers take from it as from `injector`; a `block_on` thread whose
-    /// root is pending also runs them itself ([`BlockOn::help`]), and only
-    /// them: a task queued any other way (`spawn_lazy`, a `Handle` on a
-    /// plain thread, a wake from outside) never runs off the workers.
+    /// spawns that woke themselves in that first step, handed over from its
+    /// outbox (see [`BlockOn`]). The workers take from it as from
+    /// `injector` (the fairness look alternates which one comes first); a `block_on`
+    /// thread whose root is pending also runs them itself
+    /// ([`BlockOn::help`]), and only them: a task queued any other way
+    /// (`spawn_lazy`, even inside an eager step; a wake of a task from an
+    /// eager step; a `Handle` on a plain thread; a wake from outside)
+    /// never runs off the workers.
     from_block_on: Injector<Notified>,
     /// Closes both injectors.
     injector_closed: AtomicBool,
@@ -84,41 +87,64 @@ const OUTBOX: usize = 32;
 /// The thread inside a multi-thread `block_on`: it spawns eagerly (see
 /// `eager.rs`) but is no worker, so tasks it schedules go to the injector.
 /// Tasks it schedules *during an eager spawn* (children that woke
-/// themselves in their first step, wakes those steps make) wait in an
-/// outbox, handed over `OUTBOX` at a time and when the outermost eager
-/// spawn returns (and, as a backstop, when the root future suspends and
-/// when `block_on` ends, unwinding too), with one worker notified per
-/// burst: a parent spawning 10,000 children from `block_on` costs the
-/// workers a wake per burst instead of one per child. Wakes made by the
-/// root future itself are never held: code there may block the thread
+/// themselves in their first step, wakes those steps make, lazy spawns
+/// there) wait in an outbox, handed over `OUTBOX` at a time and when the
+/// outermost eager spawn returns (and, as a backstop, when the root future
+/// suspends and when `block_on` ends, unwinding too), with one worker
+/// notified per burst: a parent spawning 10,000 children from `block_on`
+/// costs the workers a wake per burst instead of one per child. The
+/// children that woke themselves go to `from_block_on` (this thread may
+/// run them while its root waits), the rest to `injector`. Wakes made by
+/// the root future itself are never held: code there may block the thread
 /// (a std channel, say) waiting for the task it just woke.
 pub(crate) struct BlockOn {
     pub(crate) shared: Arc<Shared>,
-    outbox: RefCell<Vec<Notified>>,
+    /// Held tasks, each with whether it goes to `from_block_on`.
+    outbox: RefCell<Vec<(Notified, bool)>>,
 }
 
 impl BlockOn {
     pub(crate) fn flush(&self) {
+        let shared = &*self.shared;
         let mut outbox = self.outbox.borrow_mut();
         if outbox.is_empty() {
             return;
         }
+        if shared.injector_closed.load(SeqCst) {
+            // After a shutdown each hand-over drops the task's future here,
+            // and its `Drop` may spawn eagerly and hold a task in this
+            // outbox again: not under the borrow. (What those drops hold is
+            // handed over when their own spawns return.)
+            let held = std::mem::take(&mut *outbox);
+            drop(outbox);
+            for (task, _) in held {
+                task.shutdown();
+            }
+            return;
+        }
         // Drained in place: the outbox keeps its capacity for the next burst.
-        let mut any = false;
-        for task in outbox.drain(..) {
-            any |= self.shared.inject_into(&self.shared.from_block_on, task);
+        for (task, helpable) in outbox.drain(..) {
+            if helpable {
+                shared.from_block_on.push(task);
+            } else {
+                shared.injector.push(task);
+            }
         }
         drop(outbox);
-        if any {
-            self.shared.notify_parked();
+        // As in `inject`, once for the burst; the drain drops futures,
+        // so it too runs with the outbox free.
+        if shared.injector_closed.load(SeqCst) {
+            shared.drain_injector();
+            return;
         }
+        shared.notify_parked();
     }
 }
 
 impl BlockOn {
     /// While the root future is pending, runs the tasks `block_on` threads
-    /// handed over (`Shared::from_block_on`: tasks whose eager first step
-    /// ran on such a thread) here, in batches, until the root is woken
+    /// handed over (`Shared::from_block_on`: tasks that woke themselves in
+    /// their eager first step on such a thread) here, in batches, until the root is woken
     /// (`true`: its token is taken, poll it again) or none is waiting
     /// (`false`: park; a token set meanwhile ends that park at once). The workers were notified for those tasks when
     /// they were handed over, so helping never keeps work from them; it
@@ -327,16 +353,11 @@ impl Shared {
     /// Pushes a task to the injector; `false` if the runtime shut down
     /// (the task is dropped).
     fn inject(&self, task: Notified) -> bool {
-        self.inject_into(&self.injector, task)
-    }
-
-    /// [`inject`](Self::inject) into `injector`, one of this scheduler's two.
-    fn inject_into(&self, injector: &Injector<Notified>, task: Notified) -> bool {
         if self.injector_closed.load(SeqCst) {
             task.shutdown();
             return false;
         }
-        injector.push(task);
+        self.injector.push(task);
         if self.injector_closed.load(SeqCst) {
             // Raced with shutdown's drain: drain what it may have missed.
             self.drain_injector();
@@ -348,7 +369,11 @@ impl Shared {
     /// On the thread inside this scheduler's `block_on`, during an eager
     /// spawn, keeps `task` in that thread's outbox (see [`BlockOn`]) and
     /// gives back `None`; elsewhere gives it back.
-    fn hold_for_block_on(self: &Arc<Self>, task: Notified) -> Option<Notified> {
+    fn hold_for_block_on(
+        self: &Arc<Self>,
+        task: Notified,
+        placement: Placement,
+    ) -> Option<Notified> {
         with_thread(|on| match on {
             Some(ThreadRef::MultiThreadBlockOn(cx))
                 if Arc::ptr_eq(&cx.shared, self) && eager::in_eager_spawn() =>
@@ -356,7 +381,7 @@ impl Shared {
                 eager::release_held_at_outermost_return();
                 let full = {
                     let mut outbox = cx.outbox.borrow_mut();
-                    outbox.push(task);
+                    outbox.push((task, placement == Placement::Promoted));
                     outbox.len() >= OUTBOX
                 };
                 if full {
@@ -382,24 +407,29 @@ impl Shared {
         self.cores_returned.notify_all();
     }
 
-    /// A batch from the injector, else from the `block_on` threads' one:
-    /// the first task to run now, and more moved to `local` until it holds
+    /// A batch from the injector, else from the `block_on` threads' one
+    /// (or the other way round, `block_on_first`: the fairness look
+    /// alternates): the
+    /// first task to run now, and more moved to `local` until it holds
     /// `INJECTOR_BATCH - 1` (a burst of remote spawns behind busy workers then waits
     /// a few fairness intervals, not one per 32 tasks). One crossbeam steal
     /// takes at most the rest of one of the injector's blocks (63 slots),
     /// so a batch is a few steals.
-    fn steal_injector(&self, local: &Worker<Notified>) -> Option<Notified> {
-        let first = [&self.injector, &self.from_block_on]
-            .into_iter()
-            .find_map(|injector| {
-                loop {
-                    match injector.steal_batch_with_limit_and_pop(local, INJECTOR_BATCH) {
-                        Steal::Success(task) => return Some((injector, task)),
-                        Steal::Empty => return None,
-                        Steal::Retry => {}
-                    }
+    fn steal_injector(&self, local: &Worker<Notified>, block_on_first: bool) -> Option<Notified> {
+        let order = if block_on_first {
+            [&self.from_block_on, &self.injector]
+        } else {
+            [&self.injector, &self.from_block_on]
+        };
+        let first = order.into_iter().find_map(|injector| {
+            loop {
+                match injector.steal_batch_with_limit_and_pop(local, INJECTOR_BATCH) {
+                    Steal::Success(task) => return Some((injector, task)),
+                    Steal::Empty => return None,
+                    Steal::Retry => {}
                 }
-            });
+            }
+        });
         let (injector, first) = first?;
         while local.len() < INJECTOR_BATCH - 1 {
             let room = INJECTOR_BATCH - 1 - local.len();
@@ -473,7 +503,7 @@ impl Flavour for Shared {
         let Some(task) = worker::schedule_local(self, task, placement) else {
             return;
         };
-        let Some(task) = self.hold_for_block_on(task) else {
+        let Some(task) = self.hold_for_block_on(task, placement) else {
             return;
         };
         if self.inject(task) {

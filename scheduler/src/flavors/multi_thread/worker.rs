@@ -41,6 +41,14 @@ pub(crate) struct Core {
     /// its wakes come in batches, so queueing them wakes no sibling; the
     /// turn's end looks at the backlog once (as tokio does).
     in_driver_turn: bool,
+    /// The next fairness look at the injectors (every
+    /// `global_queue_interval` ticks) starts with `from_block_on`; flips at
+    /// each, so a steady stream into the plain injector, which every other
+    /// look takes first, cannot starve the `block_on` threads' one. (Only
+    /// the fairness look: a worker that looks there first whenever it runs
+    /// dry races a waiting `block_on` thread for the child it is about to
+    /// run itself, and winning costs that thread a cross-thread wake.)
+    block_on_first: bool,
     rng: u32,
 }
 
@@ -69,6 +77,7 @@ impl Core {
             parked: false,
             woke_self: false,
             in_driver_turn: false,
+            block_on_first: false,
             rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
         }
     }
@@ -79,6 +88,13 @@ impl Core {
         self.rng ^= self.rng >> 17;
         self.rng ^= self.rng << 5;
         self.rng as usize % bound
+    }
+
+    /// Which injector the next fairness look starts with (see
+    /// `block_on_first`).
+    fn next_injector_order(&mut self) -> bool {
+        self.block_on_first = !self.block_on_first;
+        self.block_on_first
     }
 
     fn has_local_work(&self) -> bool {
@@ -158,7 +174,8 @@ impl Context {
             let tick = advance_tick(&mut core.tick);
             core.maintenance_due = crossed(tick.old, tick.new, config.event_interval);
             if tick.remote_due || crossed(tick.old, tick.new, config.global_queue_interval) {
-                if let Some(task) = shared.steal_injector(&core.local) {
+                let block_on_first = core.next_injector_order();
+                if let Some(task) = shared.steal_injector(&core.local, block_on_first) {
                     return Some(task);
                 }
             }
@@ -173,7 +190,7 @@ impl Context {
             core.lifo_polls = 0;
             core.local
                 .pop()
-                .or_else(|| shared.steal_injector(&core.local))
+                .or_else(|| shared.steal_injector(&core.local, false))
         })
     }
 
@@ -212,7 +229,7 @@ impl Context {
                     break;
                 }
             }
-            shared.steal_injector(&core.local)
+            shared.steal_injector(&core.local, false)
         })
     }
 
@@ -323,7 +340,7 @@ pub(crate) fn schedule_local(
                 core.local.push(task);
                 !alone
             }
-            Placement::Back => {
+            Placement::Back | Placement::Promoted => {
                 core.local.push(task);
                 true
             }
