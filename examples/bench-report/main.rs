@@ -44,7 +44,7 @@ const KEEP_MARKER: &str = "<!-- end of generated report: hand-written findings b
 struct Options {
     quick: bool,
     run: bool,
-    /// Re-measure the near-target groups (`remeasure.rs`).
+    /// Re-measure the uncertain groups: near their target, or bimodal (`remeasure.rs`).
     remeasure: bool,
     benches: Vec<String>,
 }
@@ -74,7 +74,7 @@ fn main() -> ExitCode {
             read_estimates(&criterion).unwrap_or_default()
         });
         if let Err(e) = settled {
-            eprintln!("re-measuring the near-target groups failed: {e}");
+            eprintln!("re-measuring the uncertain groups failed: {e}");
             return ExitCode::FAILURE;
         }
     }

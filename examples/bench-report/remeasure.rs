@@ -28,7 +28,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::pairs::{Estimate, Pair, pair_up, rule};
 
-/// Runs of a near-target cell besides the main one.
+/// Runs of an uncertain cell (near its target, or bimodal) besides the main one.
 pub const EXTRA_RUNS: usize = 2;
 
 /// Where the medians are kept, under the suite's root.
@@ -155,7 +155,7 @@ fn run_extra(
     for round in 1..=EXTRA_RUNS {
         for bench in &with_cells {
             eprintln!(
-                "re-measuring near-target groups of {bench} (run {} of {})",
+                "re-measuring uncertain groups (near their target, or bimodal) of {bench} (run {} of {})",
                 round + 1,
                 EXTRA_RUNS + 1
             );
