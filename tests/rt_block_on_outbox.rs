@@ -13,10 +13,9 @@
 //!   a steady stream of remote spawns could keep its tasks waiting.
 
 use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, mpsc};
-use std::task::{Context, Poll};
 use std::thread;
 
 fn one_worker() -> keen::Runtime {
@@ -26,40 +25,25 @@ fn one_worker() -> keen::Runtime {
         .unwrap()
 }
 
-/// Pending once (it wakes itself, so an eager spawn holds it), then ready;
-/// counts its drops.
-struct YieldOnce {
-    yielded: bool,
-    drops: Arc<AtomicUsize>,
-}
+/// Counts its drop.
+struct Counted(Arc<AtomicUsize>);
 
-impl Future for YieldOnce {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.yielded {
-            return Poll::Ready(());
-        }
-        self.yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
-
-impl Drop for YieldOnce {
+impl Drop for Counted {
     fn drop(&mut self) {
-        self.drops.fetch_add(1, SeqCst);
+        self.0.fetch_add(1, SeqCst);
     }
 }
 
-/// Spawns a [`YieldOnce`] when dropped.
+/// Spawns, when dropped, a task that yields once (so an eager spawn holds
+/// it) and counts its own drop.
 struct SpawnOnDrop(Arc<AtomicUsize>);
 
 impl Drop for SpawnOnDrop {
     fn drop(&mut self) {
-        drop(keen::spawn(YieldOnce {
-            yielded: false,
-            drops: self.0.clone(),
+        let counted = Counted(self.0.clone());
+        drop(keen::spawn(async move {
+            let _counted = counted;
+            keen::task::yield_now().await;
         }));
     }
 }
